@@ -1,0 +1,39 @@
+"""The only code the services share: the published envelope, payloads and stream names."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import TypeAdapter
+
+from .envelope import ActorRef, Envelope
+from .settings import SettingsPayload
+
+SETTINGS_STREAM = "settings.events.v1"
+CUSTOMERS_STREAM = "customers.events.v1"
+CUSTOMER_COMMANDS_STREAM = "customers.commands.v1"
+
+
+def dead_letter_stream(stream: str) -> str:
+    """Where entries that keep failing go, with their error."""
+    return f"{stream}.dlq"
+
+
+SettingsEnvelope = Envelope[SettingsPayload]
+
+# Every published schema, by name; a test pins each one to a committed snapshot.
+SCHEMAS: dict[str, TypeAdapter[Any]] = {
+    "settings.events.v1": TypeAdapter(SettingsEnvelope),
+}
+
+__all__ = [
+    "CUSTOMERS_STREAM",
+    "CUSTOMER_COMMANDS_STREAM",
+    "SCHEMAS",
+    "SETTINGS_STREAM",
+    "ActorRef",
+    "Envelope",
+    "SettingsEnvelope",
+    "SettingsPayload",
+    "dead_letter_stream",
+]

@@ -1,0 +1,394 @@
+"""The `psa` command: run the system, create tenants, mint tokens, read the settings."""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+import httpx
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from .auth import load_secret, mint_token
+from .config import Config
+
+app = typer.Typer(
+    help="PSA customer section: run it, set up tenants, read the settings.", no_args_is_help=True
+)
+tenant_app = typer.Typer(help="Tenants (operators).", no_args_is_help=True)
+settings_app = typer.Typer(help="Customer settings of a tenant.", no_args_is_help=True)
+app.add_typer(tenant_app, name="tenant")
+app.add_typer(settings_app, name="settings")
+
+console = Console()
+err = Console(stderr=True)
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+
+
+def _config() -> Config:
+    return Config()
+
+
+def _operator_token(config: Config, tenant: UUID | str | None = None) -> str:
+    # Whoever holds the signing secret is an operator: the CLI mints its own short token.
+    return mint_token(
+        load_secret(config),
+        sub="operator",
+        name="Operator",
+        tenant=tenant,
+        roles=["operator"],
+        ttl_hours=0.25,
+    )
+
+
+def _request(config: Config, method: str, path: str, token: str, **kwargs: Any) -> Any:
+    try:
+        response = httpx.request(
+            method,
+            config.url.rstrip("/") + path,
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=30,
+            **kwargs,
+        )
+    except httpx.HTTPError as error:
+        err.print(f"[red]Cannot reach the API at {config.url}:[/] {error}")
+        err.print("Is it running? Start it with [bold]make up[/] (or set PSA_URL).")
+        raise typer.Exit(2) from None
+    if response.status_code >= 400:
+        try:
+            body = response.json()
+            message = body.get("detail") or body
+        except ValueError:
+            message = response.text
+        err.print(f"[red]{response.status_code}[/] {message}")
+        raise typer.Exit(1)
+    return response.json()
+
+
+# ---------------------------------------------------------------- up
+@app.command()
+def up(
+    host: Annotated[str | None, typer.Option(help="Interface to listen on")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on")] = None,
+) -> None:
+    """Run every service in one process on embedded defaults (SQLite, embedded Redis)."""
+    import uvicorn
+
+    from .app import create_app
+    from .embedded import start_embedded_redis
+
+    config = _config()
+    if host:
+        config.host = host
+    if port:
+        config.port = port
+    config.data_dir.mkdir(parents=True, exist_ok=True)
+    embedded = None
+    if not config.redis_url:
+        embedded = start_embedded_redis(config.data_dir)
+        config.redis_url = embedded.url
+        os.environ["REDIS_URL"] = embedded.url
+    base = f"http://{config.host}:{config.port}"
+    store = (
+        f"PostgreSQL {config.postgres_host}:{config.postgres_port}/{config.postgres_dbname}"
+        if config.uses_postgres
+        else f"SQLite files in {config.data_dir.resolve()}"
+    )
+    console.print(f"[bold green]PSA customer section[/] on [bold]{base}[/]")
+    console.print(f"  API docs:  {base}/docs")
+    console.print(f"  store:     {store}")
+    console.print(f"  Redis:     {config.redis_url}{' (embedded)' if embedded else ''}")
+    console.print("Create a tenant and get its admin token, in another terminal:")
+    console.print(
+        '  [bold].venv/bin/psa tenant create "Konserni Oy" --company "Yhtiö A" '
+        '--company "Yhtiö B"[/]'
+    )
+    console.print('Then call the API with  -H "Authorization: Bearer $TOKEN"')
+    try:
+        uvicorn.run(
+            create_app(config),
+            host=config.host,
+            port=config.port,
+            log_level=config.log_level,
+        )
+    finally:
+        if embedded is not None:
+            embedded.stop()
+
+
+# ---------------------------------------------------------------- tenants
+@tenant_app.command("create")
+def tenant_create(
+    name: Annotated[str, typer.Argument(help="The tenant's name")],
+    company: Annotated[
+        list[str], typer.Option("--company", help="A company of the tenant (repeat for more)")
+    ],
+    admin_id: Annotated[str, typer.Option(help="User id of the first admin")] = "admin",
+    admin_name: Annotated[str, typer.Option(help="Name of the first admin")] = "Admin",
+    as_json: JsonOption = False,
+) -> None:
+    """Create a tenant with its companies; prints its id, company ids and an admin token."""
+    config = _config()
+    tenant = _request(
+        config,
+        "POST",
+        "/api/v1/tenants",
+        _operator_token(config),
+        json={"name": name, "companies": company, "admin": {"id": admin_id, "name": admin_name}},
+    )
+    admin = tenant["users"][0]
+    token = mint_token(
+        load_secret(config),
+        sub=admin["id"],
+        name=admin["name"],
+        tenant=tenant["id"],
+        company=admin["company_id"],
+        companies=admin["company_ids"],
+        roles=admin["roles"],
+        ttl_hours=config.token_ttl_hours,
+    )
+    if as_json:
+        print(json.dumps({"tenant": tenant, "admin_token": token}))
+        return
+    console.print(f"Tenant [bold]{tenant['name']}[/]  id [bold cyan]{tenant['id']}[/]")
+    table = Table("company", "id")
+    for item in tenant["companies"]:
+        table.add_row(item["name"], item["id"])
+    console.print(table)
+    console.print(f"Admin [bold]{admin['id']}[/] token (valid {config.token_ttl_hours:g} h):")
+    print(token)
+
+
+@app.command()
+def token(
+    tenant: Annotated[str, typer.Option(help="Tenant id")],
+    user: Annotated[str, typer.Option(help="User id")],
+    company: Annotated[
+        str | None, typer.Option(help="The company the user acts in (default: their own)")
+    ] = None,
+    role: Annotated[
+        list[str] | None,
+        typer.Option(help="Roles to put in the token (default: the user's roles)"),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Mint a bearer token for a user of a tenant."""
+    config = _config()
+    data = _request(config, "GET", f"/api/v1/tenants/{tenant}", _operator_token(config, tenant))
+    users = {u["id"]: u for u in data["users"]}
+    if user not in users:
+        err.print(f"[red]No user '{user}' in tenant {tenant}.[/] Users: {', '.join(users)}")
+        raise typer.Exit(1)
+    record = users[user]
+    acting = company or record["company_id"]
+    if acting not in record["company_ids"]:
+        err.print(f"[red]User '{user}' has no access to company {acting}.[/]")
+        raise typer.Exit(1)
+    roles = role or record["roles"]
+    extra = sorted(set(roles) - set(record["roles"]))
+    if extra:
+        err.print(f"[red]User '{user}' does not have the role(s) {', '.join(extra)}.[/]")
+        raise typer.Exit(1)
+    value = mint_token(
+        load_secret(config),
+        sub=record["id"],
+        name=record["name"],
+        tenant=tenant,
+        company=acting,
+        companies=record["company_ids"],
+        roles=roles,
+        ttl_hours=config.token_ttl_hours,
+    )
+    if as_json:
+        print(json.dumps({"token": value}))
+    else:
+        print(value)
+
+
+# ---------------------------------------------------------------- settings
+TokenOption = Annotated[
+    str | None, typer.Option(envvar="PSA_TOKEN", help="Bearer token (or set PSA_TOKEN)")
+]
+TenantOption = Annotated[
+    str | None, typer.Option(help="Tenant id: read as the operator, without a user token")
+]
+
+
+def _reader_token(config: Config, token_value: str | None, tenant: str | None) -> str:
+    if token_value:
+        return token_value
+    if tenant:
+        return _operator_token(config, tenant)
+    err.print("[red]Give --token (or PSA_TOKEN), or --tenant.[/]")
+    raise typer.Exit(2)
+
+
+def _yes(value: bool) -> str:
+    return "yes" if value else ""
+
+
+@settings_app.command("show")
+def settings_show(
+    token: TokenOption = None,
+    tenant: TenantOption = None,
+    as_of: Annotated[
+        datetime | None, typer.Option("--as-of", help="Show the settings as of this time")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Show every customer setting of a tenant, now or as of a time."""
+    config = _config()
+    params = {"as_of": as_of.isoformat()} if as_of else None
+    data = _request(
+        config,
+        "GET",
+        "/api/v1/settings/customers",
+        _reader_token(config, token, tenant),
+        params=params,
+    )
+    if as_json:
+        print(json.dumps(data, indent=2, ensure_ascii=False))
+        return
+    console.print(
+        f"Settings of tenant {data['tenant_id']}, version {data['version']}"
+        + (f", as of {as_of.isoformat()}" if as_of else "")
+    )
+    types = Table(
+        "customer type",
+        "default for",
+        "invoicing",
+        "archived",
+        "id",
+        title="Customer types (asiakastyypit)",
+    )
+    for item in data["customer_types"]:
+        roles = [r for r in ("customer", "subcontractor", "consumer") if item[f"default_{r}"]]
+        types.add_row(
+            item["name"],
+            ", ".join(roles),
+            _yes(item["invoicing_allowed"]),
+            _yes(item["archived"]),
+            item["id"],
+        )
+    console.print(types)
+    groups = Table(
+        "customer group",
+        "integration id",
+        "archived",
+        "id",
+        title="Customer groups (asiakasryhmät)",
+    )
+    for item in data["customer_groups"]:
+        groups.add_row(
+            item["name"], item["integration_id"] or "", _yes(item["archived"]), item["id"]
+        )
+    console.print(groups)
+    company_groups = Table("company group", "archived", "id", title="Company groups (yritysryhmät)")
+    for item in data["company_groups"]:
+        company_groups.add_row(item["name"], _yes(item["archived"]), item["id"])
+    console.print(company_groups)
+    fields = Table(
+        "field",
+        "type",
+        "options",
+        "list",
+        "mandatory",
+        "reports",
+        "HubSpot",
+        "archived",
+        title="Additional fields (lisäkentät), in order",
+    )
+    for item in data["fields"]:
+        options = ", ".join(
+            o["name"] + (" (archived)" if o["archived"] else "") for o in item["options"]
+        )
+        fields.add_row(
+            item["name"],
+            item["type"],
+            options,
+            _yes(item["shown_in_details_and_list"]),
+            _yes(item["mandatory"]),
+            _yes(item["shown_in_reports"]),
+            item["hubspot_property_id"] or "",
+            _yes(item["archived"]),
+        )
+    console.print(fields)
+    general = Table("setting", "value", title="General")
+    numbering = data["numbering"]
+    general.add_row(
+        "numbering",
+        numbering["mode"]
+        + (f" (next {numbering['next_number']})" if numbering["mode"] == "automatic" else ""),
+    )
+    general.add_row("default hierarchy filter", data["hierarchy_filter"])
+    for key, value in data["multi_company"].items():
+        general.add_row(key.replace("_", " "), str(value if value is not None else "-"))
+    console.print(general)
+
+
+@settings_app.command("history")
+def settings_history(
+    token: TokenOption = None,
+    tenant: TenantOption = None,
+    since: Annotated[datetime | None, typer.Option(help="From this time")] = None,
+    until: Annotated[datetime | None, typer.Option(help="Up to this time")] = None,
+    actor: Annotated[str | None, typer.Option(help="Only changes by this user id")] = None,
+    section: Annotated[str | None, typer.Option(help="Only this section, e.g. fields")] = None,
+    limit: Annotated[int, typer.Option(help="How many changes, newest first")] = 50,
+    as_json: JsonOption = False,
+) -> None:
+    """Show who changed which setting when, with the values before and after."""
+    config = _config()
+    params: dict[str, Any] = {"limit": limit}
+    for key, value in (("since", since), ("until", until)):
+        if value is not None:
+            params[key] = value.isoformat()
+    if actor:
+        params["actor"] = actor
+    if section:
+        params["section"] = section
+    data = _request(
+        config,
+        "GET",
+        "/api/v1/settings/customers/history",
+        _reader_token(config, token, tenant),
+        params=params,
+    )
+    if as_json:
+        print(json.dumps(data, indent=2, ensure_ascii=False))
+        return
+    table = Table(
+        "pos",
+        "time",
+        "actor",
+        "change",
+        "before",
+        "after",
+        title=f"Settings history ({data['total']} changes)",
+    )
+    for item in data["items"]:
+        table.add_row(
+            str(item["position"]),
+            item["occurred_at"][:19].replace("T", " "),
+            f"{item['actor']['name']} ({item['actor']['id']})",
+            item["type"],
+            _short(item["before"]),
+            _short(item["after"]),
+        )
+    console.print(table)
+
+
+def _short(value: Any, limit: int = 80) -> str:
+    if value is None:
+        return ""
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

@@ -1,0 +1,65 @@
+"""One documented set of environment variables for every service and the `psa` command."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Config(BaseSettings):
+    """Configuration read from the environment (and a `.env` file in the working directory).
+
+    The store and Redis names are the ones the eventsourcing and redis libraries use, so an
+    operator sets each thing once.
+    """
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    data_dir: Path = Field(
+        Path("data"),
+        validation_alias="PSA_DATA_DIR",
+        description="SQLite files, the generated token secret and the embedded Redis live here",
+    )
+    persistence_module: str = Field(
+        "eventsourcing.sqlite",
+        validation_alias="PERSISTENCE_MODULE",
+        description="eventsourcing.sqlite (default) or eventsourcing.postgres",
+    )
+    postgres_host: str = Field("127.0.0.1", validation_alias="POSTGRES_HOST")
+    postgres_port: int = Field(5432, validation_alias="POSTGRES_PORT")
+    postgres_dbname: str = Field("psa", validation_alias="POSTGRES_DBNAME")
+    postgres_user: str = Field("postgres", validation_alias="POSTGRES_USER")
+    postgres_password: SecretStr = Field(SecretStr(""), validation_alias="POSTGRES_PASSWORD")
+    schema_prefix: str = Field(
+        "",
+        validation_alias="PSA_SCHEMA_PREFIX",
+        description="Prefix of each service's PostgreSQL schema (`<prefix>settings`, ...)",
+    )
+    redis_url: str | None = Field(
+        None,
+        validation_alias="REDIS_URL",
+        description="Unset: an embedded Redis under the data dir",
+    )
+    jwt_secret: SecretStr | None = Field(
+        None,
+        validation_alias="PSA_JWT_SECRET",
+        description="HS256 secret of the bearer tokens; unset: generated into the data dir",
+    )
+    token_ttl_hours: float = Field(12.0, validation_alias="PSA_TOKEN_TTL_HOURS")
+    host: str = Field("127.0.0.1", validation_alias="PSA_HOST")
+    port: int = Field(8000, validation_alias="PSA_PORT")
+    url: str = Field(
+        "http://127.0.0.1:8000",
+        validation_alias="PSA_URL",
+        description="Where the `psa` command finds the API",
+    )
+    log_level: Literal["debug", "info", "warning", "error"] = Field(
+        "info", validation_alias=AliasChoices("PSA_LOG_LEVEL")
+    )
+
+    @property
+    def uses_postgres(self) -> bool:
+        return self.persistence_module in ("eventsourcing.postgres", "postgres")

@@ -1,0 +1,1 @@
+"""The services of the customer section: settings, customers and importer."""

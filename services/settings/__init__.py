@@ -1,0 +1,1 @@
+"""The settings service: tenants and the customer-section settings, event-sourced."""
