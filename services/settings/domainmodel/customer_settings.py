@@ -151,6 +151,8 @@ class CustomerSettings(Aggregate):
 
     # ------------------------------------------------------------------ events
     class Event(Aggregate.Event):
+        # Every event names its tenant, so a reader of the event log needs nothing else.
+        tenant_id: str
         actor_id: str
         actor_name: str
 
@@ -162,7 +164,6 @@ class CustomerSettings(Aggregate):
 
     class Created(Event, Aggregate.Created):
         type_name: ClassVar[str] = "CustomerSettingsCreated"
-        tenant_id: str
         customer_types: list[CustomerTypeState]
         default_types: dict[str, str | None]
         numbering: NumberingState
@@ -482,7 +483,13 @@ class CustomerSettings(Aggregate):
         )
 
     def _trigger(self, event_class: type[Event], actor: Actor, **kwargs: Any) -> None:
-        self.trigger_event(event_class, actor_id=actor.id, actor_name=actor.name, **kwargs)
+        self.trigger_event(
+            event_class,
+            tenant_id=self.tenant_id,
+            actor_id=actor.id,
+            actor_name=actor.name,
+            **kwargs,
+        )
 
     # ---------------------------------------------------------------- customer types
     def _type(self, type_id: str, field_name: str = "type_id") -> CustomerTypeState:
@@ -835,7 +842,7 @@ class CustomerSettings(Aggregate):
     def _clean_options(
         field_type: str, options: Sequence[OptionInput | str], existing: Sequence[OptionState]
     ) -> list[OptionState]:
-        """Validate an option list: new ones get ids, existing ones keep theirs.
+        """Validate an option list: new ones get ids, existing ones (by id or by name) keep theirs.
 
         Existing options left out of the list are archived, not dropped, so that customers
         that have them still resolve.
@@ -843,6 +850,7 @@ class CustomerSettings(Aggregate):
         if options and field_type not in OPTION_FIELD_TYPES:
             raise DomainError("only dropdown and multiselect fields have options", "options")
         by_id = {o["id"]: o for o in existing}
+        by_name = {name_key(o["name"]): o["id"] for o in existing}
         seen_ids: set[str] = set()
         seen_names: set[str] = set()
         result: list[OptionState] = []
@@ -850,12 +858,16 @@ class CustomerSettings(Aggregate):
             option: OptionInput = {"name": raw} if isinstance(raw, str) else raw
             where = f"options[{index}]"
             name = clean_name(option.get("name", ""), f"{where}.name")
-            option_id = option.get("id")
+            # An option sent by name alone is the existing option of that name, if there is one.
+            option_id = option.get("id") or by_name.get(name_key(name))
             if option_id:
                 if option_id not in by_id:
                     raise NotFoundError(f"no option with id '{option_id}'", f"{where}.id")
                 if option_id in seen_ids:
-                    raise DomainError("the same option is listed twice", f"{where}.id")
+                    raise ConflictError(
+                        "the same option is listed twice",
+                        f"{where}.id" if option.get("id") else f"{where}.name",
+                    )
                 seen_ids.add(option_id)
             else:
                 option_id = _new_id()
@@ -868,12 +880,6 @@ class CustomerSettings(Aggregate):
             )
         for old in existing:
             if old["id"] not in seen_ids:
-                if name_key(old["name"]) in seen_names:
-                    raise ConflictError(
-                        f"an option named '{old['name']}' already exists (archived: list it "
-                        "with its id to restore it)",
-                        "options",
-                    )
                 result.append({"id": old["id"], "name": old["name"], "archived": True})
         return result
 
