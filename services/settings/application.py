@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
+from copy import deepcopy
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
@@ -58,12 +59,14 @@ class SettingsApplication(Application[UUID]):
     snapshotting_intervals = {CustomerSettings: 100, Tenant: 100}
     env = {
         "AGGREGATE_CACHE_MAXSIZE": "1000",
-        "COMPRESSOR_TOPIC": "",
+        # Commands work on the cached aggregate itself, under a per-aggregate lock, and a
+        # failed save evicts it (see `_change`); readers get a copy (see `_read`).
+        "DEEPCOPY_FROM_AGGREGATE_CACHE": "n",
     }
 
     def __init__(self, env: dict[str, str] | None = None) -> None:
         super().__init__(env)
-        self._locks: dict[UUID, threading.Lock] = {}
+        self._locks: dict[UUID, threading.RLock] = {}
         self._locks_guard = threading.Lock()
 
     # ---------------------------------------------------------------- tenants
@@ -84,10 +87,7 @@ class SettingsApplication(Application[UUID]):
         return Change(tenant.as_dict(), tenant.version, _position(recordings))
 
     def get_tenant(self, tenant_id: UUID) -> Tenant:
-        try:
-            tenant: Any = self.repository.get(tenant_id)
-        except AggregateNotFoundError:
-            raise NotFoundError("no such tenant") from None
+        tenant = self._read(tenant_id)
         if not isinstance(tenant, Tenant):
             raise NotFoundError("no such tenant")
         return tenant
@@ -147,7 +147,6 @@ class SettingsApplication(Application[UUID]):
         no accepted change is lost; with it, a stale version is refused (HTTP 412).
         """
         self._require_admin(actor)
-        self.get_tenant(tenant_id)
         return self._change(settings_id(tenant_id), expected_version, command)
 
     def tenant_company_ids(self, tenant_id: UUID) -> list[str]:
@@ -215,12 +214,17 @@ class SettingsApplication(Application[UUID]):
             raise PermissionDeniedError("only an admin may change the settings")
 
     def _settings(self, tenant_id: UUID) -> CustomerSettings:
-        try:
-            settings: Any = self.repository.get(settings_id(tenant_id))
-        except AggregateNotFoundError:
-            raise NotFoundError("no such tenant") from None
+        settings = self._read(settings_id(tenant_id))
         assert isinstance(settings, CustomerSettings)
         return settings
+
+    def _read(self, aggregate_id: UUID) -> Any:
+        """A private copy of the latest version, taken while no command is changing it."""
+        with self._lock(aggregate_id):
+            try:
+                return deepcopy(self.repository.get(aggregate_id))
+            except AggregateNotFoundError:
+                raise NotFoundError("no such tenant") from None
 
     @contextmanager
     def _lock(self, aggregate_id: UUID) -> Iterator[None]:
@@ -228,7 +232,7 @@ class SettingsApplication(Application[UUID]):
         # always holds the latest saved version; other processes are caught by the store's
         # optimistic concurrency and retried.
         with self._locks_guard:
-            lock = self._locks.setdefault(aggregate_id, threading.Lock())
+            lock = self._locks.setdefault(aggregate_id, threading.RLock())
         with lock:
             yield
 
@@ -247,10 +251,13 @@ class SettingsApplication(Application[UUID]):
                         "read it again and retry",
                         "If-Match",
                     )
-                result = command(aggregate)
-                if not aggregate.pending_events:
-                    return Change(result, aggregate.version, None)
+                # The command runs on the cached aggregate: commands check every rule before
+                # they trigger an event, and whatever goes wrong after that evicts the
+                # aggregate from the cache, so it never holds an unsaved change.
                 try:
+                    result = command(aggregate)
+                    if not aggregate.pending_events:
+                        return Change(result, aggregate.version, None)
                     recordings = self.save(aggregate)
                 except IntegrityError:
                     self._forget(aggregate_id)
@@ -260,6 +267,10 @@ class SettingsApplication(Application[UUID]):
                             "If-Match",
                         ) from None
                     continue
+                except BaseException:
+                    if aggregate.pending_events:
+                        self._forget(aggregate_id)
+                    raise
                 return Change(result, aggregate.version, _position(recordings))
         raise AssertionError("unreachable")  # pragma: no cover
 

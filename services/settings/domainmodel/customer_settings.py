@@ -17,7 +17,7 @@ from eventsourcing.domain import Aggregate
 
 from psa.errors import ConflictError, DomainError, NotFoundError, PermissionDeniedError
 
-from .common import Actor, check_unique_name, clean_name, name_key
+from .common import Actor, PlainStateCopy, check_unique_name, clean_name, name_key
 
 SETTINGS_NAMESPACE = uuid5(NAMESPACE_URL, "urn:psa:customer-settings")
 
@@ -133,7 +133,7 @@ def _new_id() -> str:
     return str(uuid4())
 
 
-class CustomerSettings(Aggregate):
+class CustomerSettings(PlainStateCopy, Aggregate):
     """All customer-section settings of one tenant."""
 
     def __init__(self) -> None:

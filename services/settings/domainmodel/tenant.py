@@ -15,7 +15,7 @@ from eventsourcing.domain import Aggregate
 
 from psa.errors import ConflictError, DomainError, NotFoundError
 
-from .common import Actor, clean_name, name_key
+from .common import Actor, PlainStateCopy, clean_name, name_key
 
 ROLES = ("admin", "user")
 USER_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$")
@@ -34,7 +34,7 @@ class UserState(TypedDict):
     roles: list[str]
 
 
-class Tenant(Aggregate):
+class Tenant(PlainStateCopy, Aggregate):
     """A tenant: its companies and its users."""
 
     def __init__(self) -> None:
