@@ -228,6 +228,17 @@ def _reader_token(config: Config, token_value: str | None, tenant: str | None) -
     raise typer.Exit(2)
 
 
+def _time(value: str | None, option: str) -> datetime | None:
+    """ISO 8601 from the command line; a time without a zone is the local time."""
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not an ISO 8601 time", param_hint=option) from None
+    return moment if moment.tzinfo else moment.astimezone()
+
+
 def _yes(value: bool) -> str:
     return "yes" if value else ""
 
@@ -237,13 +248,18 @@ def settings_show(
     token: TokenOption = None,
     tenant: TenantOption = None,
     as_of: Annotated[
-        datetime | None, typer.Option("--as-of", help="Show the settings as of this time")
+        str | None,
+        typer.Option(
+            "--as-of",
+            help="Show the settings as of this time (ISO 8601; local time unless it names a zone)",
+        ),
     ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Show every customer setting of a tenant, now or as of a time."""
     config = _config()
-    params = {"as_of": as_of.isoformat()} if as_of else None
+    when = _time(as_of, "--as-of")
+    params = {"as_of": when.isoformat()} if when else None
     data = _request(
         config,
         "GET",
@@ -256,7 +272,7 @@ def settings_show(
         return
     console.print(
         f"Settings of tenant {data['tenant_id']}, version {data['version']}"
-        + (f", as of {as_of.isoformat()}" if as_of else "")
+        + (f", as of {when.isoformat()}" if when else "")
     )
     types = Table(
         "customer type",
@@ -335,8 +351,8 @@ def settings_show(
 def settings_history(
     token: TokenOption = None,
     tenant: TenantOption = None,
-    since: Annotated[datetime | None, typer.Option(help="From this time")] = None,
-    until: Annotated[datetime | None, typer.Option(help="Up to this time")] = None,
+    since: Annotated[str | None, typer.Option(help="From this time (ISO 8601)")] = None,
+    until: Annotated[str | None, typer.Option(help="Up to this time (ISO 8601)")] = None,
     actor: Annotated[str | None, typer.Option(help="Only changes by this user id")] = None,
     section: Annotated[str | None, typer.Option(help="Only this section, e.g. fields")] = None,
     limit: Annotated[int, typer.Option(help="How many changes, newest first")] = 50,
@@ -346,8 +362,9 @@ def settings_history(
     config = _config()
     params: dict[str, Any] = {"limit": limit}
     for key, value in (("since", since), ("until", until)):
-        if value is not None:
-            params[key] = value.isoformat()
+        moment = _time(value, f"--{key}")
+        if moment is not None:
+            params[key] = moment.isoformat()
     if actor:
         params["actor"] = actor
     if section:
@@ -362,25 +379,36 @@ def settings_history(
     if as_json:
         print(json.dumps(data, indent=2, ensure_ascii=False))
         return
-    table = Table(
-        "pos",
-        "time",
-        "actor",
-        "change",
-        "before",
-        "after",
-        title=f"Settings history ({data['total']} changes)",
-    )
+    table = Table(title=f"Settings history ({data['total']} changes)")
+    table.add_column("pos", justify="right")
+    table.add_column("time")
+    table.add_column("actor")
+    table.add_column("change", overflow="fold")
+    table.add_column("what changed", overflow="fold")
     for item in data["items"]:
         table.add_row(
             str(item["position"]),
             item["occurred_at"][:19].replace("T", " "),
             f"{item['actor']['name']} ({item['actor']['id']})",
             item["type"],
-            _short(item["before"]),
-            _short(item["after"]),
+            _describe(item["before"], item["after"]),
         )
     console.print(table)
+
+
+def _describe(before: Any, after: Any) -> str:
+    """The values that changed, as `key: old -> new`."""
+    if isinstance(before, dict) and isinstance(after, dict):
+        changed = [key for key in after if before.get(key) != after.get(key)]
+        return "; ".join(
+            f"{key}: {_short(before.get(key), 30)} → {_short(after.get(key), 30)}"
+            for key in changed
+        )
+    if before is None and isinstance(after, dict) and "customer_types" in after:
+        return "created with the built-in types Asiakas and Alihankkija"
+    if before is None and isinstance(after, dict) and "name" in after:
+        return f"added {after['name']!r}"
+    return f"{_short(before)} → {_short(after)}"
 
 
 def _short(value: Any, limit: int = 80) -> str:

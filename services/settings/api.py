@@ -7,7 +7,7 @@ its thread pool instead of blocking the event loop.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
@@ -183,17 +183,28 @@ def add_user(
 
 
 # ---------------------------------------------------------------- whole settings, history
+def _aware(moment: datetime | None) -> datetime | None:
+    """A time without a zone is UTC (as the API docs say)."""
+    if moment is not None and moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment
+
+
 @router.get(SETTINGS, response_model=SettingsPublic, tags=["settings"])
 def get_settings(
     app: App,
     principal: TenantPrincipal,
     response: Response,
     as_of: Annotated[
-        datetime | None, Query(description="The settings as they were at this time (ISO 8601)")
+        datetime | None,
+        Query(
+            description="The settings as they were at this time "
+            "(ISO 8601; UTC unless it names a zone)"
+        ),
     ] = None,
 ) -> dict[str, Any]:
     """All customer settings of the caller's tenant, now or as of a time."""
-    settings = app.get_settings(_tenant(principal), as_of=as_of)
+    settings = app.get_settings(_tenant(principal), as_of=_aware(as_of))
     set_version_headers(response, settings.version)
     return settings.as_dict()
 
@@ -202,7 +213,10 @@ def get_settings(
 def get_history(
     app: App,
     principal: TenantPrincipal,
-    since: Annotated[datetime | None, Query(description="Changes at or after this time")] = None,
+    since: Annotated[
+        datetime | None,
+        Query(description="Changes at or after this time (UTC unless it names a zone)"),
+    ] = None,
     until: Annotated[datetime | None, Query(description="Changes at or before this time")] = None,
     actor: Annotated[str | None, Query(description="Only changes by this user id")] = None,
     section: Annotated[
@@ -226,8 +240,8 @@ def get_history(
     """Every change of the settings: when, who, what, and the values before and after."""
     page = app.history(
         _tenant(principal),
-        since=since,
-        until=until,
+        since=_aware(since),
+        until=_aware(until),
         actor_id=actor,
         section=section,
         cursor=cursor,

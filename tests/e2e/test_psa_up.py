@@ -1,0 +1,171 @@
+"""`psa up` as a user runs it: one process on embedded defaults, configured with the `psa`
+command and plain HTTP calls, as the README shows."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import pytest
+
+PSA = str(Path(sys.executable).with_name("psa"))
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def running(tmp_path: Path) -> Iterator[dict[str, str]]:
+    port = _free_port()
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("PSA_", "POSTGRES_", "PERSISTENCE_", "REDIS_"))
+    }
+    env.update(PSA_DATA_DIR=str(tmp_path / "data"), PSA_URL=f"http://127.0.0.1:{port}")
+    process = subprocess.Popen(
+        [PSA, "up", "--port", str(port)],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if httpx.get(f"{env['PSA_URL']}/health", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            output = process.stdout.read() if process.stdout else ""
+            pytest.fail(f"psa up did not start:\n{output}")
+        time.sleep(0.1)
+    try:
+        yield env
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def psa(env: dict[str, str], *args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(
+        [PSA, *args], env={**env, "COLUMNS": "200"}, capture_output=True, text=True, timeout=60
+    )
+    if ok:
+        assert result.returncode == 0, result.stderr + result.stdout
+    return result
+
+
+def test_a_new_user_sets_up_a_tenant_and_configures_it_as_the_readme_shows(running):
+    env = running
+    # psa tenant create prints the tenant, its companies and an admin token.
+    created = json.loads(
+        psa(
+            env,
+            "tenant",
+            "create",
+            "Konserni Oy",
+            "--company",
+            "Yhtiö A",
+            "--company",
+            "Yhtiö B",
+            "--json",
+        ).stdout
+    )
+    tenant_id = created["tenant"]["id"]
+    headers = {"Authorization": f"Bearer {created['admin_token']}"}
+    api = httpx.Client(base_url=env["PSA_URL"] + "/api/v1/settings/customers", headers=headers)
+    before_changes = datetime.now(UTC)
+    time.sleep(0.01)
+
+    # The README's curl calls: a type, a group, a field, numbering.
+    assert (
+        api.post("/types", json={"name": "Prospekti", "default_customer": True}).status_code == 201
+    )
+    assert api.post("/groups", json={"name": "Avainasiakkaat"}).status_code == 201
+    field = api.post(
+        "/fields",
+        json={
+            "name": "Toimiala",
+            "type": "dropdown",
+            "options": ["IT", "Rakentaminen"],
+            "mandatory": True,
+        },
+    )
+    assert field.status_code == 201
+    assert api.put("/numbering", json={"mode": "manual"}).status_code == 200
+
+    shown = json.loads(psa(env, "settings", "show", "--tenant", tenant_id, "--json").stdout)
+    assert shown["numbering"]["mode"] == "manual"
+    assert [f["name"] for f in shown["fields"]] == ["Toimiala"]
+    assert "Prospekti" in psa(env, "settings", "show", "--tenant", tenant_id).stdout
+
+    history = json.loads(
+        psa(env, "settings", "history", "--token", created["admin_token"], "--json").stdout
+    )
+    assert [i["type"] for i in history["items"][:4]] == [
+        "NumberingChanged",
+        "FieldAdded",
+        "CustomerGroupAdded",
+        "DefaultCustomerTypeSet",
+    ]
+    assert "NumberingChanged" in psa(env, "settings", "history", "--tenant", tenant_id).stdout
+
+    earlier = json.loads(
+        psa(
+            env,
+            "settings",
+            "show",
+            "--tenant",
+            tenant_id,
+            "--as-of",
+            before_changes.isoformat(),
+            "--json",
+        ).stdout
+    )
+    assert earlier["numbering"]["mode"] == "automatic" and earlier["fields"] == []
+
+    # Tokens for users; an unknown user is a clear error.
+    token = json.loads(
+        psa(env, "token", "--tenant", tenant_id, "--user", "admin", "--json").stdout
+    )["token"]
+    assert (
+        httpx.get(
+            env["PSA_URL"] + "/api/v1/settings/customers",
+            headers={"Authorization": f"Bearer {token}"},
+        ).status_code
+        == 200
+    )
+    missing = psa(env, "token", "--tenant", tenant_id, "--user", "nobody", ok=False)
+    assert missing.returncode == 1 and "No user 'nobody'" in missing.stderr
+
+    # The API docs are served.
+    assert httpx.get(env["PSA_URL"] + "/docs").status_code == 200
+    assert (
+        "/api/v1/settings/customers/history"
+        in httpx.get(env["PSA_URL"] + "/openapi.json").json()["paths"]
+    )
+
+
+def test_the_psa_command_says_clearly_when_the_api_is_not_running(tmp_path: Path):
+    env = {**os.environ, "PSA_DATA_DIR": str(tmp_path), "PSA_URL": "http://127.0.0.1:9"}
+    result = psa(env, "settings", "show", "--tenant", "x", ok=False)
+    assert result.returncode == 2 and "make up" in result.stderr
