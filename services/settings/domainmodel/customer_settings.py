@@ -238,7 +238,12 @@ class CustomerSettings(PlainStateCopy, Aggregate):
             settings.default_types[self.role] = self.type_id
 
         def subject(self, settings: CustomerSettings) -> Any:
-            return {f"default_{self.role}_type_id": settings.default_types.get(self.role)}
+            type_id = settings.default_types.get(self.role)
+            item = settings.customer_types.get(type_id) if type_id else None
+            return {
+                f"default_{self.role}_type_id": type_id,
+                f"default_{self.role}_type": item["name"] if item else None,
+            }
 
     # customer groups ----------------------------------------------------------
     class CustomerGroupEvent(Event):
