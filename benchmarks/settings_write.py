@@ -9,7 +9,6 @@ Bar (DESIGN.md §9): >= 2,000 changes/s through the application, one event per t
 from __future__ import annotations
 
 import argparse
-import socket
 import statistics
 import tempfile
 import threading
@@ -25,6 +24,7 @@ from eventsourcing.domain import Aggregate, event
 from psa.app import create_app
 from psa.auth import load_secret, mint_token
 from psa.config import Config
+from psa.embedded import free_port
 from services.settings.application import OPERATOR, SettingsApplication
 from services.settings.bootstrap import build_application
 from services.settings.domainmodel import Actor, CustomerSettings
@@ -100,18 +100,12 @@ def application_rate(directory: Path, n: int) -> float:
     return n / elapsed
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def http_latencies(directory: Path, n: int) -> tuple[float, float]:
     """PATCH a customer group over real HTTP, one request at a time."""
     config = Config(
         data_dir=directory / "http",
         persistence_module="eventsourcing.sqlite",
-        port=_free_port(),
+        port=free_port(),
     )
     server = uvicorn.Server(
         uvicorn.Config(create_app(config), host="127.0.0.1", port=config.port, log_level="error")

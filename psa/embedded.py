@@ -13,7 +13,8 @@ from pathlib import Path
 import redis
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
@@ -58,7 +59,7 @@ def start_embedded_redis(
     """Start redis-server on 127.0.0.1; with `persistent`, streams survive a restart (AOF)."""
     directory = Path(data_dir) / "redis"
     directory.mkdir(parents=True, exist_ok=True)
-    port = port or _free_port()
+    port = port or free_port()
     args = [
         redis_server_binary(),
         "--bind",

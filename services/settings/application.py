@@ -16,7 +16,7 @@ from eventsourcing.persistence import IntegrityError
 
 from psa.errors import NotFoundError, PermissionDeniedError, VersionMismatchError
 
-from .domainmodel import Actor, CustomerSettings, Tenant, event_type, settings_id
+from .domainmodel import Actor, CustomerSettings, SettingsEvent, Tenant, event_type, settings_id
 
 T = TypeVar("T")
 WRITE_RETRIES = 5
@@ -274,9 +274,9 @@ class SettingsApplication(Application[UUID]):
                 return Change(result, aggregate.version, _position(recordings))
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _stored_events(self, aggregate_id: UUID) -> Iterator[CustomerSettings.Event]:
+    def _stored_events(self, aggregate_id: UUID) -> Iterator[SettingsEvent]:
         for event in self.events.get(aggregate_id):
-            assert isinstance(event, CustomerSettings.Event)
+            assert isinstance(event, SettingsEvent)
             yield event
 
     def _forget(self, aggregate_id: UUID) -> None:

@@ -13,7 +13,7 @@ from pydantic import TypeAdapter
 
 from contracts import SettingsEnvelope
 
-from .domainmodel import CustomerSettings, Tenant, event_type
+from .domainmodel import SettingsEvent, Tenant, event_type
 
 _ENVELOPE: TypeAdapter[SettingsEnvelope] = TypeAdapter(SettingsEnvelope)
 _NOT_PAYLOAD = {
@@ -31,7 +31,7 @@ def tenant_of(event: Any) -> UUID:
     """Tenant events are about the tenant itself; settings events name their tenant."""
     if isinstance(event, Tenant.Event):
         return UUID(str(event.originator_id))
-    if isinstance(event, CustomerSettings.Event):
+    if isinstance(event, SettingsEvent):
         return UUID(event.tenant_id)
     raise TypeError(f"not a settings or tenant event: {type(event).__name__}")
 

@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -17,52 +14,25 @@ from pathlib import Path
 import httpx
 import pytest
 
-PSA = str(Path(sys.executable).with_name("psa"))
+from psa.embedded import free_port
 
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from .processes import PSA, start_and_wait, stop
 
 
 @pytest.fixture
 def running(tmp_path: Path) -> Iterator[dict[str, str]]:
-    port = _free_port()
+    port = free_port()
     env = {
         key: value
         for key, value in os.environ.items()
         if not key.startswith(("PSA_", "POSTGRES_", "PERSISTENCE_", "REDIS_"))
     }
     env.update(PSA_DATA_DIR=str(tmp_path / "data"), PSA_URL=f"http://127.0.0.1:{port}")
-    process = subprocess.Popen(
-        [PSA, "up", "--port", str(port)],
-        env=env,
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if httpx.get(f"{env['PSA_URL']}/health", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            output = process.stdout.read() if process.stdout else ""
-            pytest.fail(f"psa up did not start:\n{output}")
-        time.sleep(0.1)
+    process = start_and_wait([PSA, "up", "--port", str(port)], env, env["PSA_URL"], tmp_path)
     try:
         yield env
     finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
 
 
 def psa(env: dict[str, str], *args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:

@@ -6,24 +6,15 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
-import time
-from pathlib import Path
 
 import httpx
-import pytest
 
 from psa.config import Config
+from psa.embedded import free_port
 
-PSA = str(Path(sys.executable).with_name("psa"))
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from .processes import PSA, start_and_wait, stop
 
 
 def _environment(config: Config, port: int) -> dict[str, str]:
@@ -45,55 +36,33 @@ def _environment(config: Config, port: int) -> dict[str, str]:
 
 
 def _start(env: dict[str, str]) -> subprocess.Popen[str]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "services.settings"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if httpx.get(env["PSA_URL"] + "/health", timeout=1).status_code == 200:
-                return process
-        except httpx.HTTPError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            output = process.stdout.read() if process.stdout else ""
-            pytest.fail(f"the settings service did not start:\n{output}")
-        time.sleep(0.1)
-
-
-def _stop(process: subprocess.Popen[str]) -> None:
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
+    return start_and_wait([sys.executable, "-m", "services.settings"], env, env["PSA_URL"])
 
 
 def test_the_settings_service_keeps_its_settings_in_postgresql_across_a_restart(
     postgres_store: Config,
 ):
-    env = _environment(postgres_store, _free_port())
+    env = _environment(postgres_store, free_port())
     process = _start(env)
     try:
         created = subprocess.run(
             [PSA, "tenant", "create", "Konserni Oy", "--company", "A", "--company", "B", "--json"],
-            env=env, capture_output=True, text=True, timeout=60, check=True,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
         )
         data = json.loads(created.stdout)
         headers = {"Authorization": f"Bearer {data['admin_token']}"}
         base = env["PSA_URL"] + "/api/v1/settings/customers"
-        response = httpx.put(base + "/multi-company", headers=headers,
-                             json={"see_other_companies_customers": True})
+        response = httpx.put(
+            base + "/multi-company", headers=headers, json={"see_other_companies_customers": True}
+        )
         assert response.status_code == 200
         etag = response.headers["ETag"]
     finally:
-        _stop(process)
+        stop(process, signal.SIGTERM)
 
     # A new process reads the same settings back from PostgreSQL.
     process = _start(env)
@@ -102,4 +71,4 @@ def test_the_settings_service_keeps_its_settings_in_postgresql_across_a_restart(
         assert again.status_code == 200 and again.headers["ETag"] == etag
         assert again.json()["multi_company"]["see_other_companies_customers"] is True
     finally:
-        _stop(process)
+        stop(process, signal.SIGTERM)

@@ -1,12 +1,13 @@
 """The settings domain: the `Tenant` and `CustomerSettings` aggregates and their rules."""
 
+from .base import SettingsEvent
 from .common import Actor, event_type
-from .customer_settings import (
+from .customer_settings import CustomerSettings
+from .state import (
     DEFAULT_ROLES,
     FIELD_TYPES,
     HIERARCHY_FILTERS,
     MULTI_COMPANY_KEYS,
-    CustomerSettings,
     builtin_type_id,
     settings_id,
 )
@@ -19,6 +20,7 @@ __all__ = [
     "MULTI_COMPANY_KEYS",
     "Actor",
     "CustomerSettings",
+    "SettingsEvent",
     "Tenant",
     "builtin_type_id",
     "event_type",
