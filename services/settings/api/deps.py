@@ -1,0 +1,54 @@
+"""What every route of the settings API needs: the application, the actor, the write path."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import Depends, Request, Response
+
+from psa.auth import Principal
+from psa.http import set_version_headers
+
+from ..application import SettingsApplication
+from ..domainmodel import Actor, CustomerSettings
+
+SETTINGS = "/settings/customers"
+
+
+def get_app(request: Request) -> SettingsApplication:
+    app: SettingsApplication = request.app.state.settings_app
+    return app
+
+
+App = Annotated[SettingsApplication, Depends(get_app)]
+
+
+def actor_of(principal: Principal) -> Actor:
+    return Actor(
+        id=principal.sub,
+        name=principal.name,
+        company_ids=principal.companies,
+        roles=principal.roles,
+    )
+
+
+def tenant_id_of(principal: Principal) -> UUID:
+    assert principal.tenant is not None
+    return principal.tenant
+
+
+def write(
+    app: SettingsApplication,
+    principal: Principal,
+    response: Response,
+    if_match: int | None,
+    command: Callable[[CustomerSettings], Any],
+    view: Callable[[CustomerSettings, Any], Any],
+) -> Any:
+    """Run a settings command, answer with the changed part and the new version headers."""
+    tenant_id = tenant_id_of(principal)
+    change = app.change_settings(actor_of(principal), tenant_id, command, if_match)
+    set_version_headers(response, change.version, change.position)
+    return view(app.get_settings(tenant_id), change.result)
