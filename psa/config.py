@@ -43,6 +43,11 @@ class Config(BaseSettings):
         validation_alias="REDIS_URL",
         description="Unset: an embedded Redis under the data dir",
     )
+    stream_prefix: str = Field(
+        "",
+        validation_alias="PSA_STREAM_PREFIX",
+        description="Prefix of every stream name (to run several systems on one Redis)",
+    )
     jwt_secret: SecretStr | None = Field(
         None,
         validation_alias="PSA_JWT_SECRET",
@@ -66,6 +71,10 @@ class Config(BaseSettings):
         if value is not None and 0 < len(value.get_secret_value()) < 32:
             raise ValueError("PSA_JWT_SECRET must be at least 32 characters")
         return value
+
+    def stream(self, name: str) -> str:
+        """The full name of a stream of `contracts` in this deployment."""
+        return self.stream_prefix + name
 
     @property
     def uses_postgres(self) -> bool:

