@@ -1,0 +1,291 @@
+"""The outbox relay and the stream consumer against a real Redis."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+from uuid import UUID
+
+import pytest
+import redis.asyncio as aioredis
+from faststream import Context
+from faststream.redis import RedisBroker, StreamSub
+
+from contracts import SETTINGS_STREAM, SettingsEnvelope, dead_letter_stream
+from psa.config import Config
+from psa.streams.consumer import StreamConsumer
+from psa.streams.relay import OutboxRelay, entries_positions
+from psa.streams.wire import entry_body
+from services.settings.application import OPERATOR, SettingsApplication
+from services.settings.bootstrap import build_application
+from services.settings.domainmodel import Actor
+from services.settings.publishing import to_envelope
+
+ADMIN = Actor("admin", "Admin", (), ("admin",))
+
+
+@pytest.fixture
+def settings_app(sqlite_store: Config) -> Any:
+    app = build_application(sqlite_store)
+    yield app
+    app.close()
+
+
+@pytest.fixture
+async def client(redis_url: str) -> AsyncIterator[aioredis.Redis]:
+    connection = aioredis.Redis.from_url(redis_url)
+    yield connection
+    await connection.aclose()
+
+
+def some_changes(app: SettingsApplication, groups: int = 3) -> UUID:
+    tenant_id = UUID(app.create_tenant(OPERATOR, "Oy", ["A"]).result["id"])
+    for index in range(groups):
+        app.change_settings(
+            ADMIN, tenant_id, lambda s, i=index: s.add_customer_group(ADMIN, f"Ryhmä {i}")
+        )
+    return tenant_id
+
+
+def new_relay(app: SettingsApplication, client: aioredis.Redis, stream: str, **kw: Any) -> Any:
+    return OutboxRelay(app, client, stream, to_envelope, **kw)
+
+
+async def stream_positions(client: aioredis.Redis, stream: str) -> list[int]:
+    return entries_positions(await client.xrange(stream))
+
+
+async def test_the_relay_publishes_every_event_in_order_with_its_position_as_entry_id(
+    settings_app, client, stream_prefix
+):
+    stream = stream_prefix + SETTINGS_STREAM
+    some_changes(settings_app)
+    relay = new_relay(settings_app, client, stream)
+    assert await relay.publish_pending() == 5  # tenant, settings, three groups
+    entries = await client.xrange(stream)
+    positions = entries_positions(entries)
+    assert positions == list(range(1, 6))
+    envelopes = [SettingsEnvelope.model_validate_json(entry_body(f)) for _, f in entries]
+    assert [e.position for e in envelopes] == positions
+    assert [e.type for e in envelopes][:2] == ["TenantCreated", "CustomerSettingsCreated"]
+    assert entries[0][0] == b"1-0"
+
+
+async def test_a_relay_that_starts_again_publishes_no_second_copy(
+    settings_app, client, stream_prefix
+):
+    stream = stream_prefix + SETTINGS_STREAM
+    tenant_id = some_changes(settings_app)
+    await new_relay(settings_app, client, stream).publish_pending()
+    # A relay that crashed after publishing, before it could remember doing so, starts over:
+    again = new_relay(settings_app, client, stream)
+    assert await again.publish_pending() == 0
+    # and one whose memory is stale is refused by the stream, then catches up.
+    stale = new_relay(settings_app, client, stream)
+    stale.published = stale.cursor = 2
+    settings_app.change_settings(ADMIN, tenant_id, lambda s: s.add_company_group(ADMIN, "X"))
+    assert await stale.publish_pending() == 1
+    assert await stream_positions(client, stream) == list(range(1, 7))
+
+
+async def test_when_redis_loses_the_stream_the_relay_publishes_it_again_from_the_store(
+    settings_app, client, stream_prefix
+):
+    stream = stream_prefix + SETTINGS_STREAM
+    tenant_id = some_changes(settings_app)
+    relay = new_relay(settings_app, client, stream)
+    await relay.publish_pending()
+    await client.delete(stream)  # what a restart without persistence does
+    await relay.check_stream()
+    assert relay.rewinds == 1
+    assert await relay.publish_pending() == 5
+    await client.delete(stream)
+    # Noticed on the next publish too, without a check in between.
+    settings_app.change_settings(ADMIN, tenant_id, lambda s: s.add_company_group(ADMIN, "Y"))
+    await relay.publish_pending()
+    assert await stream_positions(client, stream) == list(range(1, 7))
+
+
+async def test_commands_succeed_while_redis_is_down_and_the_relay_catches_up_later(
+    settings_app, client, stream_prefix
+):
+    stream = stream_prefix + SETTINGS_STREAM
+    down = aioredis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2)
+    relay = new_relay(settings_app, down, stream, poll_interval=0.05)
+    task = asyncio.create_task(relay.run())
+    some_changes(settings_app, groups=2)  # no command waits for Redis
+    await asyncio.sleep(0.2)
+    relay.stop()
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    await down.aclose()
+    assert await new_relay(settings_app, client, stream).publish_pending() == 4
+
+
+async def test_only_one_of_two_relays_publishes_and_the_stream_has_each_event_once(
+    settings_app, client, stream_prefix
+):
+    stream = stream_prefix + SETTINGS_STREAM
+    first = new_relay(settings_app, client, stream, poll_interval=0.02, lease_ttl_ms=2000)
+    second = new_relay(settings_app, client, stream, poll_interval=0.02, lease_ttl_ms=2000)
+    settings_app.save_listeners += [first.wake, second.wake]
+    tasks = [asyncio.create_task(first.run()), asyncio.create_task(second.run())]
+    try:
+        some_changes(settings_app, groups=20)
+        await wait_for(lambda: stream_positions(client, stream), lambda p: len(p) == 22)
+        assert await stream_positions(client, stream) == list(range(1, 23))
+        holders = [r for r in (first, second) if r.published is not None]
+        assert len(holders) == 1
+    finally:
+        for relay in (first, second):
+            relay.stop()
+        await asyncio.gather(*tasks)
+
+
+async def wait_for(
+    read: Callable[[], Any], ok: Callable[[Any], bool], timeout: float = 10.0
+) -> Any:
+    """Poll `read` until `ok(value)`; fail with the last value after `timeout`."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        value = await read()
+        if ok(value):
+            return value
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"condition not met; last value: {value!r}")
+        await asyncio.sleep(0.02)
+
+
+class TrackingProjection:
+    """A projection that remembers what it applied, and skips what it already has."""
+
+    def __init__(self, poison: set[int] | None = None) -> None:
+        self.applied: list[int] = []
+        self.tracked = 0
+        self.poison = poison or set()
+
+    async def __call__(self, position: int, body: bytes) -> None:
+        SettingsEnvelope.model_validate_json(body)
+        if position in self.poison:
+            raise ValueError(f"cannot apply {position}")
+        if position <= self.tracked:
+            return
+        self.applied.append(position)
+        self.tracked = position
+
+
+async def run_consumer(consumer: StreamConsumer) -> asyncio.Task[None]:
+    return asyncio.create_task(consumer.run())
+
+
+async def stop_consumer(consumer: StreamConsumer, task: asyncio.Task[None]) -> None:
+    consumer.stop()
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+async def test_a_poison_entry_goes_to_the_dead_letter_stream_and_later_entries_are_applied(
+    settings_app, client, stream_prefix
+):
+    stream = stream_prefix + SETTINGS_STREAM
+    some_changes(settings_app)
+    await new_relay(settings_app, client, stream).publish_pending()
+    projection = TrackingProjection(poison={3})
+    consumer = StreamConsumer(
+        client, stream, "customers", projection, max_attempts=3, retry_delay=0.001, block_ms=50
+    )
+    task = await run_consumer(consumer)
+    try:
+        await wait_for(lambda: asyncio.sleep(0, projection.applied), lambda a: a == [1, 2, 4, 5])
+        dead = await wait_for(lambda: client.xrange(dead_letter_stream(stream)), bool)
+        ((_, fields),) = dead
+        assert fields[b"source_id"] == b"3-0"
+        assert b"cannot apply 3" in fields[b"error"]
+        assert fields[b"deliveries"] == b"1"
+        assert SettingsEnvelope.model_validate_json(entry_body(fields)).position == 3
+        summary = await client.xpending(stream, "customers")
+        assert summary["pending"] == 0
+    finally:
+        await stop_consumer(consumer, task)
+
+
+async def test_a_crashed_consumers_pending_entries_are_processed_by_another_after_idle_time(
+    settings_app, client, stream_prefix
+):
+    stream = stream_prefix + SETTINGS_STREAM
+    tenant_id = some_changes(settings_app)
+    await new_relay(settings_app, client, stream).publish_pending()
+    # A consumer read entries 1-5, applied 1-2 and died holding 3-5 and its lease.
+    projection = TrackingProjection()
+    await client.xgroup_create(stream, "customers", id="0")
+    read = await client.xreadgroup("customers", "crashed", {stream: ">"}, count=5)
+    assert len(read[0][1]) == 5
+    for position in (1, 2):
+        await projection(position, entry_body(read[0][1][position - 1][1]))
+        await client.xack(stream, "customers", f"{position}-0")
+    await client.set(f"{stream}.customers.consumer-lease", "crashed", px=300)
+    consumer = StreamConsumer(client, stream, "customers", projection, idle_ms=300, block_ms=50)
+    task = await run_consumer(consumer)
+    try:
+        await wait_for(lambda: asyncio.sleep(0, projection.applied), lambda a: a == [1, 2, 3, 4, 5])
+        assert consumer.stats.reclaimed == 3
+        assert (await client.xpending(stream, "customers"))["pending"] == 0
+        # New entries flow on after the reclaimed ones.
+        settings_app.change_settings(ADMIN, tenant_id, lambda s: s.add_company_group(ADMIN, "Z"))
+        await new_relay(settings_app, client, stream).publish_pending()
+        await wait_for(lambda: asyncio.sleep(0, projection.applied), lambda a: a[-1] == 6)
+    finally:
+        await stop_consumer(consumer, task)
+
+
+async def test_a_lost_consumer_group_is_created_again_and_the_replay_is_absorbed(
+    settings_app, client, stream_prefix
+):
+    stream = stream_prefix + SETTINGS_STREAM
+    some_changes(settings_app)
+    relay = new_relay(settings_app, client, stream)
+    await relay.publish_pending()
+    projection = TrackingProjection()
+    consumer = StreamConsumer(client, stream, "customers", projection, block_ms=50)
+    task = await run_consumer(consumer)
+    try:
+        await wait_for(lambda: asyncio.sleep(0, projection.applied), lambda a: len(a) == 5)
+        await client.delete(stream)  # Redis restarted without persistence: stream and group
+        await relay.check_stream()
+        await relay.publish_pending()
+        await wait_for(lambda: asyncio.sleep(0, consumer.stats.groups_created), lambda n: n >= 2)
+        await wait_for(lambda: client.xpending(stream, "customers"), lambda s: s["pending"] == 0)
+        assert projection.applied == [1, 2, 3, 4, 5]
+    finally:
+        await stop_consumer(consumer, task)
+
+
+async def test_a_faststream_subscriber_reads_the_published_envelopes(
+    settings_app, client, stream_prefix, redis_url
+):
+    """What an integrator (a HubSpot sync, say) writes to follow the settings."""
+    stream = stream_prefix + SETTINGS_STREAM
+    some_changes(settings_app, groups=1)
+    await new_relay(settings_app, client, stream).publish_pending()
+    await client.xgroup_create(stream, "hubspot-sync", id="0")
+    broker = RedisBroker(redis_url)
+    received: list[tuple[str, str]] = []
+
+    @broker.subscriber(stream=StreamSub(stream, group="hubspot-sync", consumer="sync-1"))
+    async def on_settings_event(
+        envelope: SettingsEnvelope, headers: Any = Context("message.headers")
+    ) -> None:
+        received.append((envelope.type, headers["type"]))
+
+    async with broker:
+        await broker.start()
+        await wait_for(lambda: asyncio.sleep(0, received), lambda r: len(r) == 3)
+    assert received == [
+        ("TenantCreated", "TenantCreated"),
+        ("CustomerSettingsCreated", "CustomerSettingsCreated"),
+        ("CustomerGroupAdded", "CustomerGroupAdded"),
+    ]
