@@ -8,7 +8,9 @@ which is how a service's outbox relay publishes at once instead of at its next p
 
 from __future__ import annotations
 
+import random
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from copy import deepcopy
@@ -22,7 +24,7 @@ from eventsourcing.persistence import IntegrityError
 from .errors import NotFoundError, VersionMismatchError
 
 T = TypeVar("T")
-WRITE_RETRIES = 5
+WRITE_RETRIES = 30
 
 
 @dataclass(frozen=True)
@@ -81,7 +83,7 @@ class ServiceApplication(Application[UUID]):
     def change(
         self,
         aggregate_id: UUID,
-        expected_version: int | None,
+        expected_version: int | frozenset[int] | None,
         command: Callable[[Any], T],
         also_save: Callable[[Any], Sequence[Any]] | None = None,
     ) -> Change:
@@ -91,15 +93,17 @@ class ServiceApplication(Application[UUID]):
         accepted write is lost; with it, a stale version is refused (HTTP 412). `also_save`
         names other new aggregates to save in the same transaction.
         """
+        expected = {expected_version} if isinstance(expected_version, int) else expected_version
         with self.lock(aggregate_id):
             for attempt in range(WRITE_RETRIES):
                 try:
                     aggregate: Any = self.repository.get(aggregate_id)
                 except AggregateNotFoundError:
                     raise NotFoundError(self.not_found_message) from None
-                if expected_version is not None and aggregate.version != expected_version:
+                if expected is not None and aggregate.version not in expected:
+                    wanted = ", ".join(str(v) for v in sorted(expected)) or "a weak ETag"
                     raise VersionMismatchError(
-                        f"the version is {aggregate.version}, not {expected_version}: "
+                        f"the version is {aggregate.version}, not {wanted}: "
                         "read it again and retry",
                         "If-Match",
                     )
@@ -108,16 +112,22 @@ class ServiceApplication(Application[UUID]):
                 try:
                     result = command(aggregate)
                     if not aggregate.pending_events:
-                        return Change(result, aggregate.version, None)
+                        # Nothing changed: the position is that of the version as it stands,
+                        # so read-your-writes works the same for a no-op.
+                        position = self.positions(aggregate_id).get(aggregate.version)
+                        return Change(result, aggregate.version, position)
                     others = also_save(result) if also_save else ()
                     recordings = self.save(aggregate, *others)
                 except IntegrityError:
                     self.forget(aggregate_id)
-                    if expected_version is not None or attempt == WRITE_RETRIES - 1:
+                    if expected is not None or attempt == WRITE_RETRIES - 1:
                         raise VersionMismatchError(
                             "it was changed at the same time: read it again and retry",
                             "If-Match",
                         ) from None
+                    # Another process wrote first: back off a little, then run the command
+                    # again on the new state.
+                    time.sleep(random.uniform(0.001, 0.005) * (attempt + 1))
                     continue
                 except BaseException:
                     if aggregate.pending_events:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
 from fastapi import Depends, Header, Request, Response
@@ -12,6 +13,7 @@ from .errors import DomainError, NotFoundError
 
 _bearer = HTTPBearer(auto_error=False, description="A token from `psa token`")
 POSITION_HEADER = "Settings-Position"
+_STRONG_ETAG = re.compile(r'^"[0-9]{1,18}"$')
 
 
 def current_principal(
@@ -40,24 +42,28 @@ TenantPrincipal = Annotated[Principal, Depends(tenant_member)]
 def parse_if_match(
     if_match: Annotated[
         str | None,
-        Header(description='The ETag of the version the change is based on, e.g. "12"'),
+        Header(description='ETags of versions the change may be based on, e.g. "12"'),
     ] = None,
-) -> int | None:
+) -> frozenset[int] | None:
+    """The versions a change may apply to; None when any version will do.
+
+    If-Match compares strongly (RFC 9110 §13.1.1): a weak tag (`W/"12"`) never matches.
+    """
     if if_match is None or if_match.strip() == "*":
         return None
-    value = if_match.strip()
-    if value.startswith("W/"):
-        value = value[2:]
-    value = value.strip('"')
-    try:
-        return int(value)
-    except ValueError:
-        raise DomainError(
-            f'If-Match must be an ETag this API gave, like "12", not {if_match!r}', "If-Match"
-        ) from None
+    versions: set[int] = set()
+    for tag in (part.strip() for part in if_match.split(",")):
+        if tag.startswith("W/"):
+            continue
+        if not _STRONG_ETAG.match(tag):
+            raise DomainError(
+                f'If-Match takes ETags this API gave, like "12", not {if_match!r}', "If-Match"
+            )
+        versions.add(int(tag.strip('"')))
+    return frozenset(versions)
 
 
-IfMatch = Annotated[int | None, Depends(parse_if_match)]
+IfMatch = Annotated[frozenset[int] | None, Depends(parse_if_match)]
 
 
 def etag(version: int) -> str:

@@ -35,6 +35,7 @@ class HistoryPage:
     items: list[HistoryEntry]
     total: int
     next_cursor: int | None
+    version: int
 
 
 class SettingsApplication(ServiceApplication):
@@ -68,7 +69,11 @@ class SettingsApplication(ServiceApplication):
         return tenant
 
     def add_company(
-        self, actor: Actor, tenant_id: UUID, name: str, expected_version: int | None = None
+        self,
+        actor: Actor,
+        tenant_id: UUID,
+        name: str,
+        expected_version: int | frozenset[int] | None = None,
     ) -> Change:
         """Add a company to a tenant (an admin of the tenant)."""
         self._require_admin(actor)
@@ -83,7 +88,7 @@ class SettingsApplication(ServiceApplication):
         company_id: str,
         company_ids: Sequence[str] | None = None,
         roles: Sequence[str] = ("user",),
-        expected_version: int | None = None,
+        expected_version: int | frozenset[int] | None = None,
     ) -> Change:
         """Add a user to one of the tenant's companies."""
         self._require_admin(actor)
@@ -114,7 +119,7 @@ class SettingsApplication(ServiceApplication):
         actor: Actor,
         tenant_id: UUID,
         command: Callable[[CustomerSettings], T],
-        expected_version: int | None = None,
+        expected_version: int | frozenset[int] | None = None,
     ) -> Change:
         """Run one command on the tenant's settings and store its events in one transaction.
 
@@ -141,34 +146,56 @@ class SettingsApplication(ServiceApplication):
         newest_first: bool = True,
     ) -> HistoryPage:
         """Every change of the settings with its actor and the values before and after."""
-        aggregate_id = settings_id(tenant_id)
         self._settings(tenant_id)
+        return self._history(
+            settings_id(tenant_id), since, until, actor_id, section, cursor, limit, newest_first
+        )
+
+    def tenant_history(
+        self, tenant_id: UUID, *, cursor: int | None = None, limit: int = 50
+    ) -> HistoryPage:
+        """Every change of the tenant: its companies and users, who added them and when."""
+        self.get_tenant(tenant_id)
+        return self._history(tenant_id, None, None, None, None, cursor, limit, True)
+
+    def _history(
+        self,
+        aggregate_id: UUID,
+        since: datetime | None,
+        until: datetime | None,
+        actor_id: str | None,
+        section: str | None,
+        cursor: int | None,
+        limit: int,
+        newest_first: bool,
+    ) -> HistoryPage:
+        # Replays the aggregate's events and asks each for what it changed, before and after.
         positions = self.positions(aggregate_id)
         entries: list[HistoryEntry] = []
-        state: CustomerSettings | None = None
-        for event in self._stored_events(aggregate_id):
-            before = event.subject(state) if state is not None else None
-            state = event.mutate(state)
-            assert state is not None
-            if since is not None and event.timestamp < since:
+        state: Any = None
+        for event in self.events.get(aggregate_id):
+            recorded: Any = event
+            before = recorded.subject(state) if state is not None else None
+            state = recorded.mutate(state)
+            if since is not None and recorded.timestamp < since:
                 continue
-            if until is not None and event.timestamp > until:
+            if until is not None and recorded.timestamp > until:
                 continue
-            if actor_id is not None and event.actor_id != actor_id:
+            if actor_id is not None and recorded.actor_id != actor_id:
                 continue
-            if section is not None and event.section != section:
+            if section is not None and recorded.section != section:
                 continue
             entries.append(
                 HistoryEntry(
-                    position=positions.get(event.originator_version),
-                    version=event.originator_version,
-                    occurred_at=event.timestamp,
-                    actor_id=event.actor_id,
-                    actor_name=event.actor_name,
-                    type=event_type(event),
-                    section=event.section,
+                    position=positions.get(recorded.originator_version),
+                    version=recorded.originator_version,
+                    occurred_at=recorded.timestamp,
+                    actor_id=recorded.actor_id,
+                    actor_name=recorded.actor_name,
+                    type=event_type(recorded),
+                    section=recorded.section,
                     before=before,
-                    after=event.subject(state),
+                    after=recorded.subject(state),
                 )
             )
         total = len(entries)
@@ -180,7 +207,8 @@ class SettingsApplication(ServiceApplication):
             entries = [e for e in entries if e.version > cursor]
         page = entries[:limit]
         next_cursor = page[-1].version if len(entries) > limit else None
-        return HistoryPage(items=page, total=total, next_cursor=next_cursor)
+        version = state.version if state is not None else 0
+        return HistoryPage(items=page, total=total, next_cursor=next_cursor, version=version)
 
     # ---------------------------------------------------------------- internals
     @staticmethod

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
 FieldTypeName = Literal["text", "textarea", "dropdown", "date", "checkbox", "multiselect", "link"]
 
@@ -150,10 +150,14 @@ class FieldPublic(BaseModel):
     archived: bool
 
 
+class OptionCreate(Input):
+    name: str
+
+
 class FieldCreate(Input):
     name: str = Field(examples=["Toimiala"])
     type: FieldTypeName
-    options: list[str | OptionInput] = Field(
+    options: list[str | OptionCreate] = Field(
         default_factory=list, description="Dropdown and multiselect only, in order"
     )
     shown_in_details_and_list: StrictBool = True
@@ -226,7 +230,11 @@ class NumberingPublic(BaseModel):
 
 class NumberingUpdate(Input):
     mode: Literal["automatic", "manual"]
-    next_number: int | None = Field(None, description="Automatic mode: the next number")
+    next_number: StrictInt | None = Field(
+        None,
+        description="Automatic mode: the next number. It may be set lower: numbers already "
+        "taken are skipped, so none is ever given twice.",
+    )
 
 
 class HierarchyFilterUpdate(Input):

@@ -11,8 +11,9 @@ from fastapi import Depends, Request, Response
 from psa.auth import Principal
 from psa.http import set_version_headers
 
-from ..application import SettingsApplication
+from ..application import HistoryPage, SettingsApplication
 from ..domainmodel import Actor, CustomerSettings
+from ..schemas import ActorPublic, HistoryEntryPublic
 
 SETTINGS = "/settings/customers"
 
@@ -43,7 +44,7 @@ def write(
     app: SettingsApplication,
     principal: Principal,
     response: Response,
-    if_match: int | None,
+    if_match: frozenset[int] | None,
     command: Callable[[CustomerSettings], Any],
     view: Callable[[CustomerSettings, Any], Any],
 ) -> Any:
@@ -52,3 +53,21 @@ def write(
     change = app.change_settings(actor_of(principal), tenant_id, command, if_match)
     set_version_headers(response, change.version, change.position)
     return view(app.get_settings(tenant_id), change.result)
+
+
+def history_public(page: HistoryPage) -> dict[str, Any]:
+    """A page of history as the API shows it."""
+    items = [
+        HistoryEntryPublic(
+            position=e.position,
+            version=e.version,
+            occurred_at=e.occurred_at,
+            actor=ActorPublic(id=e.actor_id, name=e.actor_name),
+            type=e.type,
+            section=e.section,
+            before=e.before,
+            after=e.after,
+        )
+        for e in page.items
+    ]
+    return {"items": items, "total": page.total, "next_cursor": page.next_cursor}

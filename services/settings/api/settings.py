@@ -12,7 +12,6 @@ from psa.http import IfMatch, TenantPrincipal, set_version_headers
 from ..schemas import (
     HierarchyFilterPublic,
     HierarchyFilterUpdate,
-    HistoryEntryPublic,
     HistoryPagePublic,
     MultiCompanyPublic,
     MultiCompanyUpdate,
@@ -20,7 +19,7 @@ from ..schemas import (
     NumberingUpdate,
     SettingsPublic,
 )
-from .deps import SETTINGS, App, actor_of, tenant_id_of, write
+from .deps import SETTINGS, App, actor_of, history_public, tenant_id_of, write
 
 router = APIRouter(prefix="/api/v1")
 
@@ -56,6 +55,7 @@ def get_settings(
 def get_history(
     app: App,
     principal: TenantPrincipal,
+    response: Response,
     since: Annotated[
         datetime | None,
         Query(description="Changes at or after this time (UTC unless it names a zone)"),
@@ -91,20 +91,8 @@ def get_history(
         limit=limit,
         newest_first=order == "newest",
     )
-    items: list[HistoryEntryPublic] = [
-        HistoryEntryPublic(
-            position=e.position,
-            version=e.version,
-            occurred_at=e.occurred_at,
-            actor={"id": e.actor_id, "name": e.actor_name},  # type: ignore[arg-type]
-            type=e.type,
-            section=e.section,
-            before=e.before,
-            after=e.after,
-        )
-        for e in page.items
-    ]
-    return {"items": items, "total": page.total, "next_cursor": page.next_cursor}
+    set_version_headers(response, page.version)
+    return history_public(page)
 
 
 # ---------------------------------------------------------------- single-value sections

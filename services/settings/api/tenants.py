@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Query, Response, status
 
 from psa.auth import Principal
 from psa.errors import NotFoundError, PermissionDeniedError
@@ -14,12 +14,13 @@ from psa.http import CurrentPrincipal, IfMatch, set_version_headers
 from ..schemas import (
     CompanyCreate,
     CompanyPublic,
+    HistoryPagePublic,
     TenantCreate,
     TenantPublic,
     UserCreate,
     UserPublic,
 )
-from .deps import App, actor_of
+from .deps import App, actor_of, history_public
 
 router = APIRouter(prefix="/api/v1")
 
@@ -112,3 +113,19 @@ def add_user(
     )
     set_version_headers(response, change.version, change.position)
     return change.result
+
+
+@router.get("/tenants/{tenant_id}/history", response_model=HistoryPagePublic, tags=["tenants"])
+def get_tenant_history(
+    tenant_id: UUID,
+    app: App,
+    principal: CurrentPrincipal,
+    response: Response,
+    cursor: Annotated[int | None, Query(description="`next_cursor` of the previous page")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> dict[str, Any]:
+    """Every change of the tenant (companies and users added), newest first, with its actor."""
+    _check_tenant_access(principal, tenant_id)
+    page = app.tenant_history(tenant_id, cursor=cursor, limit=limit)
+    set_version_headers(response, page.version)
+    return history_public(page)

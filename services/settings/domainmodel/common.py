@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
 from psa.errors import ConflictError, DomainError
 
 NAME_MAX_LENGTH = 100
+# Format and control characters (zero-width spaces, joiners, direction marks, ...).
+_INVISIBLE = frozenset({"Cf", "Cc"})
 
 
 @dataclass(frozen=True)
@@ -25,10 +28,11 @@ class Actor:
 
 
 def clean_name(value: str, field_name: str = "name", max_length: int = NAME_MAX_LENGTH) -> str:
-    """Trim a name and check it is neither empty nor too long."""
+    """Trim a name, compose its accents (NFC), drop invisible characters, check its length."""
     if not isinstance(value, str):
         raise DomainError("must be text", field_name)
-    cleaned = " ".join(value.split())
+    visible = "".join(ch for ch in value if unicodedata.category(ch) not in _INVISIBLE)
+    cleaned = " ".join(unicodedata.normalize("NFC", visible).split())
     if not cleaned:
         raise DomainError("must not be empty", field_name)
     if len(cleaned) > max_length:
@@ -37,8 +41,10 @@ def clean_name(value: str, field_name: str = "name", max_length: int = NAME_MAX_
 
 
 def name_key(value: str) -> str:
-    """Names are compared trimmed and case-insensitively."""
-    return " ".join(value.split()).casefold()
+    """Names are compared trimmed, case-insensitively and by their compatibility form, so
+    "Yhtiö" typed with a combining diaeresis is the same name as with a precomposed ö."""
+    visible = "".join(ch for ch in value if unicodedata.category(ch) not in _INVISIBLE)
+    return " ".join(unicodedata.normalize("NFKC", visible).casefold().split())
 
 
 def check_unique_name(

@@ -183,6 +183,12 @@ class CustomerTypes(SettingsPart):
                     )
                 events.append((DefaultCustomerTypeSet, {"role": role, "type_id": None}))
         if archived is True and not item["archived"]:
+            if item["builtin"]:
+                raise DomainError(
+                    f"the built-in type '{item['name']}' cannot be archived (other sections of "
+                    "the product rely on it); rename it instead",
+                    "archived",
+                )
             self._check_type_can_be_archived(type_id, pending=events)
             events.append((CustomerTypeArchived, {"type_id": type_id}))
         for event_class, kwargs in events:

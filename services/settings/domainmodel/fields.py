@@ -190,6 +190,12 @@ class AdditionalFields(SettingsPart):
             )
         for old in existing:
             if old["id"] not in seen_ids:
+                if name_key(old["name"]) in seen_names:
+                    raise ConflictError(
+                        f"an option named '{old['name']}' exists (it is being archived; "
+                        "list it by its id to keep it instead)",
+                        "options",
+                    )
                 result.append({"id": old["id"], "name": old["name"], "archived": True})
         return result
 

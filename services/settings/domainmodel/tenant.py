@@ -15,7 +15,7 @@ from eventsourcing.domain import Aggregate
 
 from psa.errors import ConflictError, DomainError, NotFoundError
 
-from .common import Actor, PlainStateCopy, clean_name, name_key
+from .common import Actor, PlainStateCopy, clean_name, copy_state, name_key
 
 ROLES = ("admin", "user")
 USER_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$")
@@ -57,16 +57,28 @@ class Tenant(PlainStateCopy, Aggregate):
         companies: list[CompanyState]
         users: list[UserState]
 
+        def subject(self, tenant: Tenant) -> Any:
+            return tenant.as_dict() if tenant.companies else None
+
         def apply(self, tenant: Tenant) -> None:
             tenant.name = self.name
             tenant.companies = {c["id"]: dict(c) for c in self.companies}  # type: ignore[misc]
-            tenant.users = {u["id"]: dict(u) for u in self.users}  # type: ignore[misc]
+            tenant.users = {u["id"]: copy_state(u) for u in self.users}
 
     class CompanyAdded(Event):
         company_id: str
         name: str
         granted_to: list[str]
         """Users who had access to every company keep it: they get the new one too."""
+
+        def subject(self, tenant: Tenant) -> Any:
+            company = tenant.companies.get(self.company_id)
+            if company is None:
+                return None
+            granted = [
+                uid for uid, u in tenant.users.items() if self.company_id in u["company_ids"]
+            ]
+            return {**company, "users_with_access": granted}
 
         def apply(self, tenant: Tenant) -> None:
             tenant.companies[self.company_id] = {"id": self.company_id, "name": self.name}
@@ -79,6 +91,10 @@ class Tenant(PlainStateCopy, Aggregate):
         company_id: str
         company_ids: list[str]
         roles: list[str]
+
+        def subject(self, tenant: Tenant) -> Any:
+            user = tenant.users.get(self.user_id)
+            return copy_state(user) if user else None
 
         def apply(self, tenant: Tenant) -> None:
             tenant.users[self.user_id] = {

@@ -217,10 +217,25 @@ def test_writes_return_an_etag_and_a_stale_if_match_is_refused_with_412(api: Set
     assert stale.status_code == 412
     assert stale.headers["content-type"] == "application/problem+json"
     assert [g["name"] for g in api.http.get(BASE, headers=admin).json()["customer_groups"]] == ["A"]
+    # If-Match compares strongly: a weak tag never matches; a list matches any of its tags.
     weak = api.http.post(
         f"{BASE}/groups", json={"name": "B"}, headers={**admin, "If-Match": 'W/"2"'}
     )
-    assert weak.status_code == 201
+    assert weak.status_code == 412
+    listed = api.http.post(
+        f"{BASE}/groups", json={"name": "B"}, headers={**admin, "If-Match": '"1", "2"'}
+    )
+    assert listed.status_code == 201
+    malformed = api.http.post(
+        f"{BASE}/groups", json={"name": "C"}, headers={**admin, "If-Match": '"1_0"'}
+    )
+    assert malformed.status_code == 422
+    assert malformed.json()["errors"][0]["field"] == "If-Match"
+    # A write that changes nothing still answers with its version and position.
+    again = api.http.put(f"{BASE}/numbering", json={"mode": "automatic"}, headers=admin)
+    assert again.headers["ETag"] == '"3"' and "Settings-Position" in again.headers
+    history = api.http.get(f"{BASE}/history", headers=admin)
+    assert history.headers["ETag"] == '"3"'
 
 
 def test_concurrent_writes_without_if_match_are_all_kept(api: SettingsClient):
@@ -370,3 +385,42 @@ def test_an_admin_adds_companies_and_users_to_the_tenant(api: SettingsClient):
         "/api/v1/tenants", headers=admin, json={"name": "X", "companies": ["X"]}
     )
     assert not_operator.status_code == 403
+
+
+def test_the_tenant_history_shows_companies_and_users_added_and_by_whom(api: SettingsClient):
+    tenant = api.create_tenant("Yhtiö A")
+    admin = api.headers(tenant, name="Aino Admin")
+    company = api.http.post(
+        f"/api/v1/tenants/{tenant.id}/companies", json={"name": "Yhtiö B"}, headers=admin
+    ).json()
+    api.http.post(
+        f"/api/v1/tenants/{tenant.id}/users",
+        json={"id": "maija", "name": "Maija", "company_id": company["id"]},
+        headers=admin,
+    )
+    history = api.http.get(f"/api/v1/tenants/{tenant.id}/history", headers=admin)
+    assert history.status_code == 200 and history.headers["ETag"] == '"3"'
+    user_added, company_added, created = history.json()["items"]
+    assert user_added["type"] == "UserAdded" and user_added["after"]["id"] == "maija"
+    assert user_added["actor"] == {"id": "admin", "name": "Aino Admin"}
+    assert company_added["after"]["name"] == "Yhtiö B"
+    assert company_added["after"]["users_with_access"] == ["admin"]
+    assert created["type"] == "TenantCreated" and created["actor"]["id"] == "operator"
+    other = api.create_tenant("Muu Oy", name="Muu")
+    assert api.http.get(f"/api/v1/tenants/{other.id}/history", headers=admin).status_code == 404
+
+
+def test_field_options_on_create_take_names_only_and_numbers_must_be_whole(api: SettingsClient):
+    tenant = api.create_tenant("Yhtiö A")
+    admin = api.headers(tenant)
+    with_id = api.http.post(
+        f"{BASE}/fields",
+        json={"name": "X", "type": "dropdown", "options": [{"name": "a", "archived": True}]},
+        headers=admin,
+    )
+    assert with_id.status_code == 422
+    assert with_id.json()["errors"][0]["field"].startswith("options[0]")
+    text_number = api.http.put(
+        f"{BASE}/numbering", json={"mode": "automatic", "next_number": "5"}, headers=admin
+    )
+    assert text_number.status_code == 422

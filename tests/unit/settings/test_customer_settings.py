@@ -543,3 +543,51 @@ def test_replaying_the_events_gives_the_same_settings():
         replayed = event.mutate(replayed)
     assert replayed is not None
     assert replayed.as_dict() == settings.as_dict()
+
+
+def test_names_that_look_the_same_are_the_same_name(settings):
+    settings.add_company_group(ADMIN, "Yhti\u00f6")  # precomposed ö
+    settings.collect_events()
+    refused(
+        settings,
+        ConflictError,
+        "name",
+        lambda: settings.add_company_group(ADMIN, "Yhtio\u0308"),  # o + combining diaeresis
+    )
+    refused(settings, DomainError, "name", lambda: settings.add_company_group(ADMIN, "\u200b"))
+    group = settings.add_company_group(ADMIN, "Ala\u200bryhmä")
+    assert settings.company_groups[group]["name"] == "Alaryhmä"
+
+
+def test_the_built_in_types_cannot_be_archived(settings):
+    alihankkija = type_named(settings, "Alihankkija")["id"]
+    settings.add_customer_type(ADMIN, "Uusi alihankkija", default_for=["subcontractor"])
+    settings.collect_events()
+    message = refused(
+        settings,
+        DomainError,
+        "archived",
+        lambda: settings.archive_customer_type(ADMIN, alihankkija),
+    )
+    assert "built-in" in message
+
+
+def test_an_option_sent_by_name_is_the_existing_option_of_that_name(settings):
+    field_id = settings.add_field(ADMIN, "Koko", "dropdown", options=["Pieni", "Iso"])
+    small, big = settings.fields[field_id]["options"]
+    settings.update_field(ADMIN, field_id, options=["iso", "Pieni", "Keski"])
+    options = settings.fields[field_id]["options"]
+    assert [o["id"] for o in options[:2]] == [big["id"], small["id"]]
+    assert options[0]["name"] == "iso" and options[2]["name"] == "Keski"
+
+
+def test_renaming_an_option_to_the_name_of_one_being_archived_is_refused(settings):
+    field_id = settings.add_field(ADMIN, "Koko", "dropdown", options=["a", "b"])
+    a, _ = settings.fields[field_id]["options"]
+    settings.collect_events()
+    refused(
+        settings,
+        ConflictError,
+        "options",
+        lambda: settings.update_field(ADMIN, field_id, options=[{"id": a["id"], "name": "B"}]),
+    )
