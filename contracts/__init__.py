@@ -6,6 +6,7 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
+from .customers import CustomerPayload
 from .envelope import ActorRef, Envelope
 from .settings import SettingsPayload
 
@@ -20,10 +21,12 @@ def dead_letter_stream(stream: str) -> str:
 
 
 SettingsEnvelope = Envelope[SettingsPayload]
+CustomerEnvelope = Envelope[CustomerPayload]
 
 # Every published schema, by name; a test pins each one to a committed snapshot.
 SCHEMAS: dict[str, TypeAdapter[Any]] = {
     "settings.events.v1": TypeAdapter(SettingsEnvelope),
+    "customers.events.v1": TypeAdapter(CustomerEnvelope),
 }
 
 __all__ = [
@@ -32,6 +35,8 @@ __all__ = [
     "SCHEMAS",
     "SETTINGS_STREAM",
     "ActorRef",
+    "CustomerEnvelope",
+    "CustomerPayload",
     "Envelope",
     "SettingsEnvelope",
     "SettingsPayload",

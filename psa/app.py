@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import redis.asyncio as aioredis
 from fastapi import FastAPI
 
+from services.customers.api import router as customers_router
+from services.customers.bootstrap import build_application as build_customers
+from services.customers.bootstrap import build_workers as customers_workers
 from services.settings.api import router as settings_router
 from services.settings.bootstrap import build_application as build_settings
+from services.settings.bootstrap import build_workers as settings_workers
 
 from .auth import load_secret
 from .config import Config
+from .streams.runtime import Workers
 from .web import new_api
+
+log = logging.getLogger("psa")
 
 
 def create_app(config: Config | None = None) -> FastAPI:
@@ -21,13 +30,32 @@ def create_app(config: Config | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.settings_app = build_settings(config)
+        settings = build_settings(config)
+        customers, projection = build_customers(config)
+        app.state.settings_app = settings
+        app.state.customers_app = customers
+        app.state.settings_projection = projection
+        workers = None
+        if config.redis_url:
+            client = aioredis.Redis.from_url(config.redis_url)
+            workers = Workers(
+                settings_workers(config, settings, client)
+                + customers_workers(config, customers, projection, client),
+                client,
+            )
+            workers.start()
+        else:
+            log.warning("REDIS_URL is not set: settings changes do not reach the customers")
         try:
             yield
         finally:
-            app.state.settings_app.close()
+            if workers is not None:
+                await workers.stop()
+            settings.close()
+            customers.close()
 
     app = new_api("PSA customer section", lifespan)
     app.state.jwt_secret = load_secret(config)
     app.include_router(settings_router)
+    app.include_router(customers_router)
     return app

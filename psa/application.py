@@ -136,6 +136,10 @@ class ServiceApplication(Application[UUID]):
                 return Change(result, aggregate.version, last_position(recordings))
         raise AssertionError("unreachable")  # pragma: no cover
 
+    def exists(self, aggregate_id: UUID) -> bool:
+        """Whether an aggregate has any event (one indexed query, nothing cached)."""
+        return bool(self.recorder.select_events(aggregate_id, limit=1))
+
     def forget(self, aggregate_id: UUID) -> None:
         cache = self.repository.cache
         if cache is not None:

@@ -48,6 +48,11 @@ class Config(BaseSettings):
         validation_alias="PSA_STREAM_PREFIX",
         description="Prefix of every stream name (to run several systems on one Redis)",
     )
+    stream_idle_ms: int = Field(
+        5000,
+        validation_alias="PSA_STREAM_IDLE_MS",
+        description="After this long a crashed consumer's entries (and lease) are taken over",
+    )
     jwt_secret: SecretStr | None = Field(
         None,
         validation_alias="PSA_JWT_SECRET",

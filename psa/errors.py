@@ -41,3 +41,20 @@ class VersionMismatchError(DomainError):
     status = 412
     title = "The resource has changed"
     type_slug = "version-mismatch"
+
+
+class ValidationFailed(DomainError):
+    """Several fields are wrong at once: every error is reported, not only the first."""
+
+    def __init__(self, errors: list[tuple[str, str]]) -> None:
+        field, message = errors[0]
+        super().__init__(message, field)
+        self.errors = errors
+
+
+class NotReadyError(DomainError):
+    """The service cannot answer yet (for example the settings have not reached it)."""
+
+    status = 503
+    title = "Not ready yet"
+    type_slug = "not-ready"

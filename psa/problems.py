@@ -55,8 +55,10 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, exc: DomainError) -> JSONResponse:
-        errors = [{"field": exc.field, "message": exc.message}] if exc.field else None
-        detail = f"{exc.field}: {exc.message}" if exc.field else exc.message
+        pairs = getattr(exc, "errors", None) or ([(exc.field, exc.message)] if exc.field else [])
+        errors = [{"field": field, "message": message} for field, message in pairs] or None
+        detail = "; ".join(f"{f}: {m}" for f, m in pairs) if pairs else exc.message
+        headers = {"Retry-After": "1"} if exc.status == 503 else None
         return problem(
             exc.status,
             detail,
@@ -64,6 +66,7 @@ def install(app: FastAPI) -> None:
             title=exc.title,
             errors=errors,
             instance=request.url.path,
+            headers=headers,
         )
 
     @app.exception_handler(RequestValidationError)

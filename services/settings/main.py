@@ -5,26 +5,35 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import redis.asyncio as aioredis
 from fastapi import FastAPI
 
 from psa.auth import load_secret
 from psa.config import Config
+from psa.streams.runtime import Workers
 from psa.web import new_api
 
 from .api import router
-from .bootstrap import build_application
+from .bootstrap import build_application, build_workers
 
 
 def create_app(config: Config | None = None) -> FastAPI:
-    """The settings service's ASGI application."""
+    """The settings service's ASGI application, with its outbox relay when Redis is set."""
     config = config or Config()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.settings_app = build_application(config)
+        workers = None
+        if config.redis_url:
+            client = aioredis.Redis.from_url(config.redis_url)
+            workers = Workers(build_workers(config, app.state.settings_app, client), client)
+            workers.start()
         try:
             yield
         finally:
+            if workers is not None:
+                await workers.stop()
             app.state.settings_app.close()
 
     app = new_api("PSA settings service", lifespan)

@@ -6,7 +6,10 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
+from psa.domain import PlainStateCopy, copy_state
 from psa.errors import ConflictError, DomainError
+
+__all__ = ["PlainStateCopy", "copy_state"]
 
 NAME_MAX_LENGTH = 100
 # Format and control characters (zero-width spaces, joiners, direction marks, ...).
@@ -60,29 +63,6 @@ def check_unique_name(
         if item_id != except_id and name_key(item["name"]) == key:
             hint = " (archived; restore it instead)" if item.get("archived") else ""
             raise ConflictError(f"{what} named '{item['name']}' already exists{hint}", field_name)
-
-
-def copy_state(value: Any) -> Any:
-    """Copy plain state (dicts and lists of immutable values) much faster than `deepcopy`."""
-    if isinstance(value, dict):
-        return {key: copy_state(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [copy_state(item) for item in value]
-    return value
-
-
-class PlainStateCopy:
-    """Aggregates whose state is plain data copy themselves structurally.
-
-    The repository hands out a copy of the cached aggregate for every command, so that a
-    refused or failed command never touches the cache; `deepcopy` made that copy the largest
-    cost of a settings change.
-    """
-
-    def __deepcopy__(self, memo: dict[int, Any]) -> Any:
-        clone = object.__new__(type(self))
-        clone.__dict__.update({key: copy_state(value) for key, value in vars(self).items()})
-        return clone
 
 
 def event_type(event: Any) -> str:

@@ -20,6 +20,7 @@ class Tenant:
     companies: list[str]
     admin: dict[str, str]
     data: dict[str, Any]
+    position: str = ""
 
 
 class SettingsClient:
@@ -72,6 +73,7 @@ class SettingsClient:
             companies=[c["id"] for c in data["companies"]],
             admin=data["users"][0],
             data=data,
+            position=response.headers.get("Settings-Position", ""),
         )
 
 

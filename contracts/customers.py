@@ -1,0 +1,101 @@
+"""Payloads of the events on `customers.events.v1`."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+from pydantic import Field
+
+from .base import Contract
+
+Kind = Literal["company", "subcontractor", "consumer"]
+
+
+class Address(Contract):
+    street: str | None = None
+    postal_code: str | None = None
+    city: str | None = None
+    country: str | None = None
+
+
+class Relationship(Contract):
+    """One company's relationship with the customer."""
+
+    type_id: UUID | None
+    group_id: UUID | None
+    account_manager_id: str | None
+    team: str | None
+    customer_team: str | None
+    tags: list[str]
+
+
+class Contact(Contract):
+    id: UUID
+    company_id: UUID | None = Field(description="The company that added the contact person")
+    name: str
+    email: str | None
+    phone: str | None
+
+
+class CustomerCreated(Contract):
+    type: Literal["CustomerCreated"] = "CustomerCreated"
+    name: str
+    kind: Kind
+    number: str
+    business_id: str | None
+    company_group_id: UUID | None
+    parent_id: UUID | None
+    fields: dict[str, Any] = Field(
+        description="Additional field values by field id: text, ISO date, true/false, an "
+        "option id, or a list of option ids"
+    )
+    address: Address | None
+    relationships: dict[str, Relationship] = Field(description="By company id")
+    contacts: list[Contact]
+    created_in: UUID | None = Field(description="The company whose user created the customer")
+    request_key: str | None = Field(
+        description="The import row (job id and row number) that created it, if any"
+    )
+
+
+class CustomerDetailsChanged(Contract):
+    """The shared details after the change; `changed` names what changed."""
+
+    type: Literal["CustomerDetailsChanged"] = "CustomerDetailsChanged"
+    changed: list[str]
+    name: str
+    kind: Kind
+    business_id: str | None
+    company_group_id: UUID | None
+    parent_id: UUID | None
+    fields: dict[str, Any]
+    address: Address | None
+
+
+class CustomerNumberChanged(Contract):
+    type: Literal["CustomerNumberChanged"] = "CustomerNumberChanged"
+    number: str
+
+
+class CustomerRelationshipSet(Contract):
+    """A company's relationship with the customer as it is after the change."""
+
+    type: Literal["CustomerRelationshipSet"] = "CustomerRelationshipSet"
+    company_id: UUID
+    relationship: Relationship
+
+
+class ContactPersonAdded(Contract):
+    type: Literal["ContactPersonAdded"] = "ContactPersonAdded"
+    contact: Contact
+
+
+CustomerPayload = Annotated[
+    CustomerCreated
+    | CustomerDetailsChanged
+    | CustomerNumberChanged
+    | CustomerRelationshipSet
+    | ContactPersonAdded,
+    Field(discriminator="type"),
+]

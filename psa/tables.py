@@ -1,0 +1,65 @@
+"""Projection tables beside a service's event store, on SQLite or PostgreSQL alike.
+
+A projection writes its rows and its tracked position in one transaction of the same database
+the service's events live in, through the eventsourcing recorder's own connection pool.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+
+class Tables:
+    """Table names and SQL for the store of an eventsourcing recorder."""
+
+    def __init__(self, recorder: Any) -> None:
+        self.datastore = recorder.datastore
+        self.postgres = hasattr(self.datastore, "schema")
+        self.schema: str | None = self.datastore.schema if self.postgres else None
+
+    def name(self, table: str) -> str:
+        return f'"{self.schema}"."{table}"' if self.postgres else f'"{table}"'
+
+    def sql(self, statement: str) -> str:
+        """Statements are written with `?` placeholders and `{name}` table names."""
+        return statement.replace("?", "%s") if self.postgres else statement
+
+    @contextmanager
+    def transaction(self, commit: bool = True) -> Iterator[Any]:
+        with self.datastore.transaction(commit=commit) as cursor:
+            yield cursor
+
+    def execute(self, cursor: Any, statement: str, params: tuple[Any, ...] = ()) -> Any:
+        cursor.execute(self.sql(statement), params)
+        return cursor
+
+
+TRACKING_TABLE = "projection_tracking"
+
+
+def create_tracking_table(tables: Tables) -> None:
+    with tables.transaction() as cursor:
+        tables.execute(
+            cursor,
+            f"CREATE TABLE IF NOT EXISTS {tables.name(TRACKING_TABLE)} "
+            "(name TEXT PRIMARY KEY, position BIGINT NOT NULL)",
+        )
+
+
+def tracked_position(tables: Tables, cursor: Any, name: str) -> int:
+    tables.execute(
+        cursor, f"SELECT position FROM {tables.name(TRACKING_TABLE)} WHERE name = ?", (name,)
+    )
+    row = cursor.fetchone()
+    return int(row["position"]) if row else 0
+
+
+def track(tables: Tables, cursor: Any, name: str, position: int) -> None:
+    tables.execute(
+        cursor,
+        f"INSERT INTO {tables.name(TRACKING_TABLE)} (name, position) VALUES (?, ?) "
+        "ON CONFLICT (name) DO UPDATE SET position = excluded.position",
+        (name, position),
+    )

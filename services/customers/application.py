@@ -1,0 +1,329 @@
+"""Use cases of the customers service: create, change and read customers with the settings
+applied (defaults, numbering, mandatory values, archived values)."""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID, uuid4
+
+from eventsourcing.persistence import IntegrityError
+
+from psa.application import Change, ServiceApplication, last_position
+from psa.errors import ConflictError, NotFoundError, NotReadyError, ValidationFailed
+
+from .domainmodel.customer import Customer
+from .domainmodel.numbering import NumberCounter, NumberIndex, counter_id, number_index_id
+from .domainmodel.rules import (
+    Errors,
+    check_contact,
+    check_details,
+    check_number,
+    check_relationship,
+)
+from .domainmodel.settings_view import SettingsView
+
+NUMBER_RETRIES = 30
+
+
+@dataclass(frozen=True)
+class CustomerActor:
+    """Who acts, and in which company (the token's `company`)."""
+
+    id: str
+    name: str
+    company_id: str
+
+    @property
+    def pair(self) -> tuple[str, str]:
+        return (self.id, self.name)
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    position: int | None
+    version: int
+    occurred_at: datetime
+    actor_id: str
+    actor_name: str
+    type: str
+    before: Any
+    after: Any
+
+
+class CustomersApplication(ServiceApplication):
+    """Customers of every tenant, stored as events."""
+
+    name = "Customers"
+    snapshotting_intervals = {NumberCounter: 500, Customer: 200}
+    not_found_message = "no such customer"
+
+    def __init__(
+        self,
+        env: dict[str, str] | None = None,
+        settings: Callable[[str], SettingsView | None] | None = None,
+    ) -> None:
+        super().__init__(env)
+        self.settings_of = settings or (lambda tenant_id: None)
+
+    # ---------------------------------------------------------------- reads
+    def settings(self, tenant_id: str) -> SettingsView:
+        view = self.settings_of(tenant_id)
+        if view is None:
+            raise NotReadyError(
+                "the customer settings of this tenant have not reached the customers service "
+                "yet; retry in a moment"
+            )
+        return view
+
+    def get_customer(self, tenant_id: str, customer_id: UUID) -> Customer:
+        """A customer of the tenant (another tenant's customer is not found)."""
+        customer = self.read(customer_id)
+        if not isinstance(customer, Customer) or customer.tenant_id != tenant_id:
+            raise NotFoundError("no such customer")
+        return customer
+
+    # ---------------------------------------------------------------- create
+    def create_customer(
+        self,
+        actor: CustomerActor,
+        tenant_id: str,
+        data: dict[str, Any],
+        *,
+        customer_id: UUID | None = None,
+        request_key: str | None = None,
+    ) -> Change:
+        """Create a customer with the tenant's defaults and a number; every error at once."""
+        view = self.settings(tenant_id)
+        errors: Errors = []
+        details = check_details(view, data, errors, existing=None)
+        relationship = check_relationship(
+            view,
+            data.get("relationship") or {},
+            errors,
+            company_id=actor.company_id,
+            kind=details.get("kind") or "company",
+            existing=None,
+        )
+        contacts = [
+            {
+                "id": str(uuid4()),
+                "company_id": actor.company_id,
+                **check_contact(contact, errors, f"contacts[{index}]"),
+            }
+            for index, contact in enumerate(data.get("contacts") or [])
+        ]
+        given_number = check_number(view, data.get("number"), errors)
+        self._check_parent(tenant_id, details.get("parent_id"), None, errors)
+        if errors:
+            raise ValidationFailed(errors)
+        customer_id = customer_id or uuid4()
+        return self._create_numbered(
+            view,
+            tenant_id,
+            given_number,
+            lambda number: Customer.create(
+                customer_id=customer_id,
+                tenant_id=tenant_id,
+                actor_id=actor.id,
+                actor_name=actor.name,
+                details=details,
+                number=number,
+                company_id=actor.company_id,
+                relationships={actor.company_id: relationship},
+                contacts=contacts,
+                request_key=request_key,
+            ),
+        )
+
+    def _create_numbered(
+        self,
+        view: SettingsView,
+        tenant_id: str,
+        given_number: str | None,
+        build: Callable[[str], Customer],
+    ) -> Change:
+        """Save a new customer with its number index (and the counter) in one transaction."""
+        counter_key = counter_id(tenant_id)
+        with self.lock(counter_key):
+            for _attempt in range(NUMBER_RETRIES):
+                counter: NumberCounter | None = None
+                if given_number is not None:
+                    number = given_number
+                    if self.exists(number_index_id(tenant_id, number)):
+                        raise ValidationFailed([("number", f"the number {number} is taken")])
+                else:
+                    counter = self._counter(tenant_id)
+                    next_number = max(counter.next_number, view.next_number)
+                    while self.exists(number_index_id(tenant_id, str(next_number))):
+                        next_number += 1  # taken by hand earlier: skip it
+                    counter.issue(next_number)
+                    number = str(next_number)
+                customer = build(number)
+                index = NumberIndex.take(tenant_id, number, customer.id)
+                try:
+                    recordings = self.save(customer, index, counter)
+                except IntegrityError:
+                    self.forget(counter_key)
+                    if self.exists(customer.id):
+                        raise ConflictError("this customer exists already", "id") from None
+                    if given_number is not None:
+                        raise ValidationFailed(
+                            [("number", f"the number {given_number} is taken")]
+                        ) from None
+                    time.sleep(random.uniform(0.001, 0.005))
+                    continue
+                except BaseException:
+                    self.forget(counter_key)
+                    raise
+                return Change(customer.as_dict(), customer.version, last_position(recordings))
+        raise ConflictError("could not give the customer a number; retry", "number")
+
+    def _counter(self, tenant_id: str) -> NumberCounter:
+        key = counter_id(tenant_id)
+        if self.exists(key):
+            counter: Any = self.repository.get(key)
+            assert isinstance(counter, NumberCounter)
+            return counter
+        return NumberCounter.start(tenant_id)
+
+    def _check_parent(
+        self, tenant_id: str, parent_id: str | None, customer_id: UUID | None, errors: Errors
+    ) -> None:
+        if parent_id is None:
+            return
+        try:
+            parent = self.get_customer(tenant_id, UUID(str(parent_id)))
+        except (NotFoundError, ValueError):
+            errors.append(("parent_id", "no such customer"))
+            return
+        # A customer may not be its own ancestor.
+        seen: set[str] = set()
+        current: Customer | None = parent
+        while current is not None:
+            if customer_id is not None and current.id == customer_id:
+                errors.append(("parent_id", "would make the customer its own parent"))
+                return
+            if str(current.id) in seen or current.parent_id is None:
+                return
+            seen.add(str(current.id))
+            try:
+                current = self.get_customer(tenant_id, UUID(current.parent_id))
+            except NotFoundError:
+                return
+
+    # ---------------------------------------------------------------- update
+    def update_customer(
+        self,
+        actor: CustomerActor,
+        tenant_id: str,
+        customer_id: UUID,
+        data: dict[str, Any],
+        expected_version: int | frozenset[int] | None = None,
+    ) -> Change:
+        """Change shared details, the number, and the caller's company's relationship."""
+        view = self.settings(tenant_id)
+        current = self.get_customer(tenant_id, customer_id)
+        errors: Errors = []
+        existing = current.as_dict()
+        details = check_details(view, data, errors, existing=existing)
+        kind = details.get("kind") or current.kind
+        relationship = None
+        if "relationship" in data or actor.company_id not in current.relationships:
+            relationship = check_relationship(
+                view,
+                data.get("relationship") or {},
+                errors,
+                company_id=actor.company_id,
+                kind=kind,
+                existing=current.relationships.get(actor.company_id),
+            )
+        number = None
+        if "number" in data:
+            number = check_number(view, data["number"], errors)
+            if number is None and not any(e[0] == "number" for e in errors):
+                errors.append(("number", "a customer keeps its number; it cannot be removed"))
+        if details.get("parent_id"):
+            self._check_parent(tenant_id, details["parent_id"], customer_id, errors)
+        if errors:
+            raise ValidationFailed(errors)
+        new_index: list[NumberIndex] = []
+
+        def command(customer: Customer) -> dict[str, Any]:
+            customer.change_details(actor.pair, details)
+            if relationship is not None:
+                customer.set_relationship(actor.pair, actor.company_id, relationship)
+            if number is not None and number.casefold() != customer.number.casefold():
+                if self.exists(number_index_id(tenant_id, number)):
+                    raise ValidationFailed([("number", f"the number {number} is taken")])
+                new_index.append(NumberIndex.take(tenant_id, number, customer.id))
+            if number is not None:
+                customer.change_number(actor.pair, number)
+            return customer.as_dict()
+
+        try:
+            return self.change(customer_id, expected_version, command, lambda _: new_index)
+        except IntegrityError:
+            raise ValidationFailed([("number", f"the number {number} is taken")]) from None
+
+    def add_contact(
+        self,
+        actor: CustomerActor,
+        tenant_id: str,
+        customer_id: UUID,
+        data: dict[str, Any],
+        expected_version: int | frozenset[int] | None = None,
+    ) -> Change:
+        """Add a contact person to a customer."""
+        self.get_customer(tenant_id, customer_id)
+        errors: Errors = []
+        contact = {
+            "id": str(uuid4()),
+            "company_id": actor.company_id,
+            **check_contact(data, errors),
+        }
+        if errors:
+            raise ValidationFailed(errors)
+
+        def command(customer: Customer) -> dict[str, Any]:
+            customer.add_contact(actor.pair, contact)
+            return contact
+
+        return self.change(customer_id, expected_version, command)
+
+    # ---------------------------------------------------------------- history
+    def history(
+        self, tenant_id: str, customer_id: UUID, cursor: int | None, limit: int
+    ) -> tuple[list[HistoryEntry], int, int | None, int]:
+        """Every change of a customer, newest first: who, when, what, before and after."""
+        self.get_customer(tenant_id, customer_id)
+        positions = self.positions(customer_id)
+        entries: list[HistoryEntry] = []
+        state: Any = None
+        for stored in self.events.get(customer_id):
+            event: Any = stored
+            before = event.subject(state) if state is not None else None
+            state = event.mutate(state)
+            entries.append(
+                HistoryEntry(
+                    position=positions.get(event.originator_version),
+                    version=event.originator_version,
+                    occurred_at=event.timestamp,
+                    actor_id=event.actor_id,
+                    actor_name=event.actor_name,
+                    type=getattr(type(event), "type_name", type(event).__name__),
+                    before=before,
+                    after=event.subject(state),
+                )
+            )
+        total = len(entries)
+        entries.reverse()
+        if cursor is not None:
+            entries = [e for e in entries if e.version < cursor]
+        page = entries[:limit]
+        next_cursor = page[-1].version if len(entries) > limit else None
+        return page, total, next_cursor, state.version if state is not None else 0

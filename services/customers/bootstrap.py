@@ -1,0 +1,52 @@
+"""The one place the customers service is wired together from a configuration."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import redis.asyncio as aioredis
+
+from contracts import CUSTOMERS_STREAM, SETTINGS_STREAM
+from psa.config import Config
+from psa.persistence import event_store_env, postgres_conninfo
+from psa.streams.consumer import StreamConsumer
+from psa.streams.relay import OutboxRelay
+from psa.streams.runtime import postgres_listener
+from psa.tables import Tables
+
+from .application import CustomersApplication
+from .projections import SettingsProjection
+from .publishing import to_envelope
+
+SERVICE = "customers"
+
+
+def build_application(config: Config) -> tuple[CustomersApplication, SettingsProjection]:
+    """The customers application and its settings projection, on the configured store."""
+    app = CustomersApplication(env=event_store_env(config, SERVICE))
+    projection = SettingsProjection(Tables(app.recorder))
+    app.settings_of = projection.view
+    return app, projection
+
+
+def build_workers(
+    config: Config,
+    app: CustomersApplication,
+    projection: SettingsProjection,
+    client: aioredis.Redis,
+) -> list[Any]:
+    """The consumer of `settings.events.v1` and the relay of `customers.events.v1`."""
+    consumer = StreamConsumer(
+        client,
+        config.stream(SETTINGS_STREAM),
+        SERVICE,
+        projection.handle,
+        idle_ms=config.stream_idle_ms,
+    )
+    listen = None
+    if config.uses_postgres:
+        channel = app.recorder.channel_name  # type: ignore[attr-defined]
+        listen = postgres_listener(postgres_conninfo(config), channel)
+    relay = OutboxRelay(app, client, config.stream(CUSTOMERS_STREAM), to_envelope, listen=listen)
+    app.save_listeners.append(relay.wake)
+    return [consumer, relay]
