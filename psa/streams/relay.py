@@ -88,6 +88,7 @@ class OutboxRelay:
         check_interval: float = 1.0,
         lease_ttl_ms: int = 5000,
         listen: Callable[[asyncio.Event], Any] | None = None,
+        topics: Sequence[str] = (),
     ) -> None:
         self.app = app
         self.client = client
@@ -98,6 +99,7 @@ class OutboxRelay:
         self.check_interval = check_interval
         self.lease = Lease(client, f"{stream}.relay-lease", instance_name("relay"), lease_ttl_ms)
         self.listen = listen
+        self.topics = tuple(topics)  # only these stored events are published (all if empty)
         self._publish = client.register_script(_PUBLISH)
         self._last_id = client.register_script(_LAST_ID)
         self._wake = asyncio.Event()
@@ -126,6 +128,8 @@ class OutboxRelay:
                 self.app.recorder.select_notifications,
                 self.cursor + 1,
                 self.batch_size,
+                None,
+                self.topics,
             )
             if not notifications:
                 return published

@@ -16,7 +16,7 @@ from psa.tables import Tables
 
 from .application import CustomersApplication
 from .projections import SettingsProjection
-from .publishing import to_envelope
+from .publishing import published_topics, to_envelope
 
 SERVICE = "customers"
 
@@ -47,6 +47,13 @@ def build_workers(
     if config.uses_postgres:
         channel = app.recorder.channel_name  # type: ignore[attr-defined]
         listen = postgres_listener(postgres_conninfo(config), channel)
-    relay = OutboxRelay(app, client, config.stream(CUSTOMERS_STREAM), to_envelope, listen=listen)
+    relay = OutboxRelay(
+        app,
+        client,
+        config.stream(CUSTOMERS_STREAM),
+        to_envelope,
+        listen=listen,
+        topics=published_topics(),
+    )
     app.save_listeners.append(relay.wake)
     return [consumer, relay]

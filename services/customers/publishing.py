@@ -26,6 +26,24 @@ _NOT_PAYLOAD = {
 }
 
 
+def published_topics() -> list[str]:
+    """The stored event types that are published (the relay reads only these)."""
+    from eventsourcing.utils import get_topic
+
+    from .domainmodel.customer import Customer
+
+    return [
+        get_topic(cls)
+        for cls in (
+            Customer.Created,
+            Customer.DetailsChanged,
+            Customer.NumberChanged,
+            Customer.RelationshipSet,
+            Customer.ContactPersonAdded,
+        )
+    ]
+
+
 def to_envelope(event: Any, position: int) -> CustomerEnvelope | None:
     """The published form of a stored customer event; None for internal events."""
     if not isinstance(event, CustomerEvent):
