@@ -121,6 +121,14 @@ def up(
             embedded.stop()
 
 
+@app.command()
+def asyncapi() -> None:
+    """Print the AsyncAPI document of the streams (generated from the contracts)."""
+    from contracts.asyncapi import document_json
+
+    print(document_json(), end="")
+
+
 # ---------------------------------------------------------------- tenants
 @tenant_app.command("create")
 def tenant_create(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Response
 
 from . import problems
 
@@ -28,5 +28,12 @@ def new_api(title: str, lifespan: Callable[[FastAPI], Any]) -> FastAPI:
     def health() -> dict[str, str]:
         """Liveness: the process answers."""
         return {"status": "ok"}
+
+    @app.get("/asyncapi.json", tags=["operations"])
+    def asyncapi() -> Response:
+        """The AsyncAPI document of the event streams."""
+        from contracts.asyncapi import document_json
+
+        return Response(document_json(), media_type="application/json")
 
     return app

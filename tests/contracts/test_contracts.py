@@ -110,3 +110,13 @@ def test_consumers_ignore_fields_added_later():
     data["new_top_level_field"] = 1
     data["payload"]["new_payload_field"] = "x"
     assert SettingsEnvelope.model_validate(data) == envelope
+
+
+def test_the_committed_asyncapi_document_is_generated_from_the_code():
+    """docs/asyncapi.json is `psa asyncapi`'s output; regenerate it with UPDATE_SNAPSHOTS=1."""
+    from contracts.asyncapi import document_json
+
+    path = Path(__file__).parents[2] / "docs" / "asyncapi.json"
+    if os.environ.get("UPDATE_SNAPSHOTS") == "1":
+        path.write_text(document_json())
+    assert path.read_text() == document_json()

@@ -289,3 +289,40 @@ async def test_a_faststream_subscriber_reads_the_published_envelopes(
         ("CustomerSettingsCreated", "CustomerSettingsCreated"),
         ("CustomerGroupAdded", "CustomerGroupAdded"),
     ]
+
+
+async def test_on_postgresql_the_relay_is_woken_by_notify_when_another_process_writes(
+    postgres_store, client, stream_prefix
+):
+    from psa.persistence import postgres_conninfo
+    from psa.streams.runtime import postgres_listener
+
+    stream = stream_prefix + SETTINGS_STREAM
+    publishing = build_application(postgres_store)
+    elsewhere = build_application(postgres_store)  # another process of the service
+    relay = new_relay(
+        publishing,
+        client,
+        stream,
+        poll_interval=30.0,  # so that only a notification can wake it in time
+        check_interval=30.0,
+        listen=postgres_listener(
+            postgres_conninfo(postgres_store), publishing.recorder.channel_name, fallback=30.0
+        ),
+    )
+    task = asyncio.create_task(relay.run())
+    try:
+        await wait_for(lambda: asyncio.sleep(0, relay.published), lambda p: p is not None)
+        await asyncio.sleep(0.3)  # the listener is connected
+        await asyncio.to_thread(some_changes, elsewhere, 1)
+        positions = await wait_for(
+            lambda: stream_positions(client, stream), lambda p: len(p) == 3, timeout=5
+        )
+        assert positions == sorted(positions)
+    finally:
+        relay.stop()
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        publishing.close()
+        elsewhere.close()
