@@ -1,7 +1,7 @@
 """The AsyncAPI document of the streams, generated from the contracts with faststream.
 
-    .venv/bin/psa asyncapi > docs/asyncapi.json
-    .venv/bin/faststream docs gen contracts.asyncapi:asyncapi   (the same, as a file)
+.venv/bin/psa asyncapi > docs/asyncapi.json
+.venv/bin/faststream docs gen contracts.asyncapi:asyncapi   (the same, as a file)
 """
 
 from __future__ import annotations

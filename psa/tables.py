@@ -63,3 +63,23 @@ def track(tables: Tables, cursor: Any, name: str, position: int) -> None:
         "ON CONFLICT (name) DO UPDATE SET position = excluded.position",
         (name, position),
     )
+
+
+def lock_tracking(tables: Tables, cursor: Any, name: str) -> int:
+    """The tracked position, locked for this transaction on PostgreSQL (SQLite serializes
+    writers already), so that two consumers can never apply the same entry twice."""
+    if not tables.postgres:
+        return tracked_position(tables, cursor, name)
+    tables.execute(
+        cursor,
+        f"INSERT INTO {tables.name(TRACKING_TABLE)} (name, position) VALUES (?, 0) "
+        "ON CONFLICT (name) DO NOTHING",
+        (name,),
+    )
+    tables.execute(
+        cursor,
+        f"SELECT position FROM {tables.name(TRACKING_TABLE)} WHERE name = ? FOR UPDATE",
+        (name,),
+    )
+    row = cursor.fetchone()
+    return int(row["position"]) if row else 0

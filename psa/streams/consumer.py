@@ -40,6 +40,38 @@ log = logging.getLogger("psa.consumer")
 Handler = Callable[[int, bytes], Awaitable[None]]
 
 
+def _transient_errors() -> tuple[type[BaseException], ...]:
+    """Failures of the infrastructure, not of the entry: retried until they pass, never sent
+    to the dead-letter stream (the entry is fine; the database or network is not)."""
+    import sqlite3
+
+    from eventsourcing.persistence import InterfaceError, OperationalError
+
+    errors: list[type[BaseException]] = [
+        OSError,
+        TimeoutError,
+        ConnectionError,
+        OperationalError,
+        InterfaceError,
+        sqlite3.OperationalError,
+        RedisError,
+    ]
+    try:
+        import psycopg
+
+        errors += [psycopg.OperationalError, psycopg.InterfaceError]
+    except ImportError:  # pragma: no cover - psycopg is a dependency
+        pass
+    return tuple(errors)
+
+
+TRANSIENT_ERRORS = _transient_errors()
+
+
+class LeaseLost(Exception):
+    """Another consumer took over: stop handling, leave the rest unacknowledged for it."""
+
+
 @dataclass
 class ConsumerStats:
     applied: int = 0
@@ -83,6 +115,7 @@ class StreamConsumer:
         self.lease = Lease(client, f"{stream}.{group}.consumer-lease", self.name, idle_ms)
         self.stats = ConsumerStats()
         self._stopping = False
+        self._renewed_at = 0.0
 
     async def ensure_group(self) -> None:
         """Create the group at the stream's start; an existing group is kept as it is."""
@@ -96,6 +129,7 @@ class StreamConsumer:
     async def run(self) -> None:
         """Consume until stopped; survives Redis restarts and lost groups."""
         created = False
+        heartbeat = asyncio.create_task(self._heartbeat())
         try:
             while not self._stopping:
                 try:
@@ -105,7 +139,13 @@ class StreamConsumer:
                     if not created:
                         await self.ensure_group()
                         created = True
+                    self._renewed_at = asyncio.get_running_loop().time()
                     await self.step()
+                except LeaseLost:
+                    log.warning(
+                        "consumer %s lost the lease of %s to another", self.name, self.group
+                    )
+                    continue
                 except ResponseError as error:
                     if "NOGROUP" in str(error):
                         log.warning(
@@ -120,8 +160,20 @@ class StreamConsumer:
                     created = False
                     await asyncio.sleep(0.5)
         finally:
+            heartbeat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await heartbeat
             with contextlib.suppress(RedisError, OSError):
                 await self.lease.release()
+
+    async def _heartbeat(self) -> None:
+        # While this consumer holds the lease, keep extending it even if one entry takes
+        # longer than the idle time: only a stopped process lets it lapse.
+        while True:
+            await asyncio.sleep(self.idle_ms / 3000)
+            with contextlib.suppress(RedisError, OSError):
+                if await self.client.get(self.lease.key) in (self.name, self.name.encode()):
+                    await self.lease.hold()
 
     async def step(self) -> int:
         """One round: earlier entries left pending first, then new ones. Returns how many."""
@@ -145,6 +197,14 @@ class StreamConsumer:
                 handled += 1
         return handled
 
+    async def _skip_deleted(self, entry_id: Any, fields: Any) -> bool:
+        """An entry deleted from the stream while pending comes back empty: acknowledge it."""
+        if fields:
+            return False
+        if entry_id is not None:
+            await self.client.xack(self.stream, self.group, entry_id)
+        return True
+
     async def _own_pending(self) -> int:
         # Entries this consumer read before a restart under the same name.
         response: Any = await self.client.xreadgroup(
@@ -153,8 +213,7 @@ class StreamConsumer:
         handled = 0
         for _, entries in response or []:
             for entry_id, fields in entries:
-                if fields is None:  # deleted from the stream meanwhile
-                    await self.client.xack(self.stream, self.group, entry_id)
+                if await self._skip_deleted(entry_id, fields):
                     continue
                 await self._handle(entry_id, fields, deliveries=await self._deliveries(entry_id))
                 handled += 1
@@ -168,14 +227,13 @@ class StreamConsumer:
                 self.stream, self.group, self.name, self.idle_ms, start, count=self.batch_size
             )
             next_start, entries = claimed[0], claimed[1]
-            for entry_id, fields in entries:
+            for entry_id, fields in entries or []:
                 self.stats.reclaimed += 1
-                if fields is None:
-                    await self.client.xack(self.stream, self.group, entry_id)
+                if await self._skip_deleted(entry_id, fields):
                     continue
                 await self._handle(entry_id, fields, deliveries=await self._deliveries(entry_id))
                 handled += 1
-            if next_start in (b"0-0", "0-0") or not entries:
+            if next_start in (b"0-0", "0-0", None) or not entries:
                 return handled
             start = next_start
 
@@ -196,16 +254,40 @@ class StreamConsumer:
         )
         return int(detail[0]["times_delivered"]) if detail else 1
 
+    async def _keep_lease(self) -> None:
+        # Extend the lease while working through a batch, so a standby never takes over
+        # entries this consumer is still applying; give up the batch if it was lost anyway.
+        loop = asyncio.get_running_loop()
+        if loop.time() - self._renewed_at >= self.idle_ms / 3000:
+            if not await self.lease.hold():
+                raise LeaseLost
+            self._renewed_at = loop.time()
+
     async def _handle(self, entry_id: bytes | str, fields: dict[Any, Any], deliveries: int) -> None:
+        await self._keep_lease()
         position = position_of(entry_id)
         error: BaseException | None = None
         if deliveries <= self.max_attempts:
-            for attempt in range(self.max_attempts - deliveries + 1):
+            attempt = 0
+            while attempt <= self.max_attempts - deliveries:
                 try:
                     await self.handler(position, entry_body(fields))
                     error = None
                     break
-                except Exception as failure:  # the handler's own errors: retry, then DLQ
+                except TRANSIENT_ERRORS as failure:
+                    # The database or network failed, not the entry: wait and try again, as
+                    # long as it takes, without counting it against the entry.
+                    log.warning(
+                        "entry %s of %s waits for the infrastructure: %s",
+                        position,
+                        self.stream,
+                        failure,
+                    )
+                    if self._stopping:
+                        raise
+                    await asyncio.sleep(min(2.0, self.retry_delay * 4))
+                    await self._keep_lease()
+                except Exception as failure:  # the entry itself fails: retry, then DLQ
                     error = failure
                     log.warning(
                         "entry %s of %s failed (attempt %s): %s",
@@ -214,7 +296,8 @@ class StreamConsumer:
                         deliveries + attempt,
                         failure,
                     )
-                    await asyncio.sleep(self.retry_delay * (attempt + 1))
+                    attempt += 1
+                    await asyncio.sleep(self.retry_delay * attempt)
         else:
             error = RuntimeError(f"delivered {deliveries} times without being acknowledged")
         if error is not None:

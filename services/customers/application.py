@@ -225,50 +225,52 @@ class CustomersApplication(ServiceApplication):
         data: dict[str, Any],
         expected_version: int | frozenset[int] | None = None,
     ) -> Change:
-        """Change shared details, the number, and the caller's company's relationship."""
+        """Change shared details, the number, and the caller's company's relationship.
+
+        The request is checked against the customer as it is inside the customer's lock, so
+        concurrent changes of different things are all kept.
+        """
+        self.get_customer(tenant_id, customer_id)  # another tenant's customer: 404 first
         view = self.settings(tenant_id)
-        current = self.get_customer(tenant_id, customer_id)
-        errors: Errors = []
-        existing = current.as_dict()
-        details = check_details(view, data, errors, existing=existing)
-        kind = details.get("kind") or current.kind
-        relationship = None
-        if "relationship" in data or actor.company_id not in current.relationships:
-            relationship = check_relationship(
-                view,
-                data.get("relationship") or {},
-                errors,
-                company_id=actor.company_id,
-                kind=kind,
-                existing=current.relationships.get(actor.company_id),
-            )
-        number = None
-        if "number" in data:
-            number = check_number(view, data["number"], errors)
-            if number is None and not any(e[0] == "number" for e in errors):
-                errors.append(("number", "a customer keeps its number; it cannot be removed"))
-        if details.get("parent_id"):
-            self._check_parent(tenant_id, details["parent_id"], customer_id, errors)
-        if errors:
-            raise ValidationFailed(errors)
         new_index: list[NumberIndex] = []
 
         def command(customer: Customer) -> dict[str, Any]:
+            new_index.clear()
+            errors: Errors = []
+            details = check_details(view, data, errors, existing=customer.as_dict())
+            kind = details.get("kind") or customer.kind
+            relationship = None
+            if "relationship" in data or actor.company_id not in customer.relationships:
+                relationship = check_relationship(
+                    view,
+                    data.get("relationship") or {},
+                    errors,
+                    company_id=actor.company_id,
+                    kind=kind,
+                    existing=customer.relationships.get(actor.company_id),
+                )
+            number = None
+            if "number" in data:
+                number = check_number(view, data["number"], errors)
+                if number is None and not any(e[0] == "number" for e in errors):
+                    errors.append(("number", "a customer keeps its number; it cannot be removed"))
+            if number is not None and number.casefold() != customer.number.casefold():
+                if self.exists(number_index_id(tenant_id, number)):
+                    errors.append(("number", f"the number {number} is taken"))
+                else:
+                    new_index.append(NumberIndex.take(tenant_id, number, customer.id))
+            if details.get("parent_id"):
+                self._check_parent(tenant_id, details["parent_id"], customer_id, errors)
+            if errors:
+                raise ValidationFailed(errors)
             customer.change_details(actor.pair, details)
             if relationship is not None:
                 customer.set_relationship(actor.pair, actor.company_id, relationship)
-            if number is not None and number.casefold() != customer.number.casefold():
-                if self.exists(number_index_id(tenant_id, number)):
-                    raise ValidationFailed([("number", f"the number {number} is taken")])
-                new_index.append(NumberIndex.take(tenant_id, number, customer.id))
             if number is not None:
                 customer.change_number(actor.pair, number)
             return customer.as_dict()
 
-        try:
-            return self.change(customer_id, expected_version, command, lambda _: new_index)
-        except IntegrityError:
-            raise ValidationFailed([("number", f"the number {number} is taken")]) from None
+        return self.change(customer_id, expected_version, command, lambda _: new_index)
 
     def add_contact(
         self,
@@ -280,6 +282,7 @@ class CustomersApplication(ServiceApplication):
     ) -> Change:
         """Add a contact person to a customer."""
         self.get_customer(tenant_id, customer_id)
+        self.settings(tenant_id)
         errors: Errors = []
         contact = {
             "id": str(uuid4()),

@@ -13,7 +13,7 @@ import time
 from typing import Any
 
 from contracts import SettingsEnvelope
-from psa.tables import Tables, create_tracking_table, track, tracked_position
+from psa.tables import Tables, create_tracking_table, lock_tracking, track, tracked_position
 
 from .domainmodel.settings_view import SettingsView, apply_settings_event, new_document
 
@@ -50,7 +50,7 @@ class SettingsProjection:
         event = json.loads(envelope.model_dump_json())
         tenant_id = event["tenant_id"]
         with self.tables.transaction() as cursor:
-            if position <= tracked_position(self.tables, cursor, self.name):
+            if position <= lock_tracking(self.tables, cursor, self.name):
                 return False
             document = self._load(cursor, tenant_id) or new_document(tenant_id)
             apply_settings_event(document, event)
@@ -102,7 +102,9 @@ class SettingsProjection:
                 document = self._load(cursor, tenant_id)
             if document is None:
                 return None
-            self._documents[tenant_id] = document
+            with self._changed:
+                # A document applied meanwhile is newer than the one just read: keep it.
+                document = self._documents.setdefault(tenant_id, document)
         if not document.get("customer_types"):
             return None  # the tenant is known but its settings have not arrived yet
         return SettingsView(document)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -125,16 +126,21 @@ def test_settings_changes_reach_the_customers_service_and_rule_its_creates(deplo
     assert accepted.json()["number"] == "E-1"
 
 
-def test_two_hundred_concurrent_creates_get_two_hundred_consecutive_numbers(deployment):
+def test_two_hundred_concurrent_creates_on_two_replicas_get_two_hundred_consecutive_numbers(
+    deployment,
+):
     deployment.start("settings", "settings")
-    customers_url = deployment.start("customers", "customers") + "/api/v1/customers"
+    replicas = [
+        deployment.start("customers-1", "customers") + "/api/v1/customers",
+        deployment.start("customers-2", "customers") + "/api/v1/customers",
+    ]
     admin, position = new_tenant(deployment)
     headers = {**admin, "Settings-Position": position}
 
     def create(index: int) -> str:
         with httpx.Client(timeout=60) as client:
             response = client.post(
-                customers_url, headers=headers, json={"name": f"Asiakas {index}"}
+                replicas[index % 2], headers=headers, json={"name": f"Asiakas {index}"}
             )
         assert response.status_code == 201, response.text
         return str(response.json()["number"])
@@ -204,7 +210,7 @@ def test_a_settings_process_killed_while_publishing_leaves_no_duplicate_entry(
             break
         time.sleep(0.05)
     assert positions == list(range(1, position + 1))
-    # The customers service applied every one of them once: its view has all 51 groups.
+    # The customers service applied every one of them, once: its view has all 51 groups.
     customers = deployment.urls["customers"] + "/api/v1/customers"
     created = httpx.post(
         customers,
@@ -213,3 +219,14 @@ def test_a_settings_process_killed_while_publishing_leaves_no_duplicate_entry(
         timeout=30,
     )
     assert created.status_code == 201, created.text
+    database = sqlite3.connect(deployment.tmp / "data" / "customers.sqlite")
+    (document,) = database.execute("SELECT document FROM settings_view").fetchone()
+    (tracked,) = database.execute(
+        "SELECT position FROM projection_tracking WHERE name = 'settings_view'"
+    ).fetchone()
+    database.close()
+    groups = json.loads(document)["company_groups"]
+    assert sorted(g["name"] for g in groups.values()) == sorted(
+        [f"Ryhmä {i}" for i in range(50)] + ["Viimeinen"]
+    )
+    assert tracked == position

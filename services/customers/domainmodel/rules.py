@@ -21,6 +21,7 @@ TEXT_LIMITS = {"text": 1000, "textarea": 10000, "link": 2000}
 NAME_MAX_LENGTH = 200
 TAG_MAX_LENGTH = 50
 _FINNISH_DATE = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})$")
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 Errors = list[tuple[str, str]]
 
@@ -39,19 +40,23 @@ def _text(value: Any, field: str, errors: Errors, limit: int = 200) -> str | Non
 
 
 def parse_date(value: str) -> str:
-    """ISO 8601 (2026-11-27) or Finnish (27.11.2026) to ISO; ValueError if neither."""
+    """ISO (2026-11-27) or Finnish (27.11.2026) to ISO; ValueError if neither."""
     text = value.strip()
     match = _FINNISH_DATE.match(text)
     if match:
         day, month, year = (int(g) for g in match.groups())
         return date(year, month, day).isoformat()
+    if not _ISO_DATE.match(text):
+        raise ValueError("not a date")
     return date.fromisoformat(text).isoformat()
 
 
 def check_link(value: str) -> str:
     text = value.strip()
+    if any(ch.isspace() or ord(ch) < 32 for ch in text):
+        raise ValueError("must be a link without spaces or line breaks")
     parts = urlsplit(text)
-    if parts.scheme not in ("http", "https") or not parts.netloc or " " in text:
+    if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError("must be an absolute http:// or https:// link")
     return text
 
@@ -105,7 +110,8 @@ def check_field_value(field: dict[str, Any], value: Any, old: Any) -> Any:
         return _option_id(field, value, {old} if isinstance(old, str) else set())
     if kind == "multiselect":
         values = value if isinstance(value, list) else [value]
-        previous = set(old) if isinstance(old, list) else set()
+        # A dropdown that became a multiselect keeps its single value as the first of a list.
+        previous = set(old) if isinstance(old, list) else ({old} if isinstance(old, str) else set())
         chosen: list[str] = []
         for item in values:
             option_id = _option_id(field, item, previous)
@@ -171,7 +177,9 @@ def check_details(
         if name is None and not any(e[0] == "name" for e in errors):
             errors.append(("name", "is required"))
         details["name"] = name
-    if creating or "kind" in data:
+    if not creating and "kind" in data and data["kind"] is None:
+        errors.append(("kind", f"must be one of {', '.join(KINDS)}"))
+    elif creating or "kind" in data:
         kind = data.get("kind") or "company"
         if kind not in KINDS:
             errors.append(("kind", f"must be one of {', '.join(KINDS)}"))

@@ -277,3 +277,40 @@ def test_a_request_waits_for_the_settings_position_it_names_or_says_they_are_not
     assert response.status_code == 503
     assert response.headers["Retry-After"] == "1"
     assert "has not reached the customers service" in response.json()["detail"]
+
+
+def test_concurrent_changes_of_different_things_on_one_customer_are_all_kept(
+    system: System, tenant: Tenant
+):
+    fields = [
+        system.settings_change(tenant, "POST", "/fields", {"name": f"Kenttä {i}", "type": "text"})
+        for i in range(8)
+    ]
+    headers = system.after_settings(system.admin(tenant))
+    customer = system.create(headers, {"name": "Yhteinen Oy"}).json()
+    url = f"/api/v1/customers/{customer['id']}"
+
+    def patch(index: int) -> int:
+        body = {"fields": {fields[index]["id"]: f"arvo {index}"}}
+        return system.http.patch(url, json=body, headers=headers).status_code
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        assert list(pool.map(patch, range(8))) == [200] * 8
+    final = system.http.get(url, headers=headers).json()
+    assert final["fields"] == {f["id"]: f"arvo {i}" for i, f in enumerate(fields)}
+    assert final["version"] == 9
+
+
+def test_patch_refuses_null_for_the_kind_and_keeps_the_number_unless_changed(
+    system: System, tenant: Tenant
+):
+    headers = system.after_settings(system.admin(tenant))
+    customer = system.create(headers, {"name": "Ali Oy", "kind": "subcontractor"}).json()
+    url = f"/api/v1/customers/{customer['id']}"
+    nulled = system.http.patch(url, json={"kind": None}, headers=headers)
+    assert nulled.status_code == 422 and nulled.json()["errors"][0]["field"] == "kind"
+    renumbered = system.http.patch(url, json={"number": "A-100"}, headers=headers)
+    assert renumbered.status_code == 200 and renumbered.json()["number"] == "A-100"
+    # The old number stays taken: numbers are never reused.
+    again = system.create(headers, {"name": "Uusi Oy", "number": customer["number"]})
+    assert again.status_code == 422

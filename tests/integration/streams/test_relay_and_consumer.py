@@ -326,3 +326,80 @@ async def test_on_postgresql_the_relay_is_woken_by_notify_when_another_process_w
             await task
         publishing.close()
         elsewhere.close()
+
+
+async def test_a_failing_database_is_waited_for_and_never_sends_an_entry_to_the_dead_letters(
+    settings_app, client, stream_prefix
+):
+    stream = stream_prefix + SETTINGS_STREAM
+    some_changes(settings_app)
+    await new_relay(settings_app, client, stream).publish_pending()
+    projection = TrackingProjection()
+    outage = {"left": 8}
+
+    async def flaky(position: int, body: bytes) -> None:
+        if position == 3 and outage["left"]:
+            outage["left"] -= 1
+            raise OSError("database is down")
+        await projection(position, body)
+
+    consumer = StreamConsumer(
+        client, stream, "customers", flaky, max_attempts=2, retry_delay=0.001, block_ms=50
+    )
+    task = await run_consumer(consumer)
+    try:
+        await wait_for(lambda: asyncio.sleep(0, projection.applied), lambda a: a == [1, 2, 3, 4, 5])
+        assert consumer.stats.dead_lettered == 0
+        assert await client.xlen(dead_letter_stream(stream)) == 0
+    finally:
+        await stop_consumer(consumer, task)
+
+
+async def test_a_slow_entry_does_not_let_a_standby_take_over_a_live_consumer(
+    settings_app, client, stream_prefix
+):
+    stream = stream_prefix + SETTINGS_STREAM
+    some_changes(settings_app)
+    await new_relay(settings_app, client, stream).publish_pending()
+    projection = TrackingProjection()
+    calls: list[str] = []
+
+    def slow(name: str) -> Any:
+        async def handle(position: int, body: bytes) -> None:
+            calls.append(name)
+            await asyncio.sleep(0.25)  # longer than the idle time
+            await projection(position, body)
+
+        return handle
+
+    first = StreamConsumer(client, stream, "customers", slow("first"), idle_ms=150, block_ms=50)
+    first_task = await run_consumer(first)
+    await wait_for(lambda: asyncio.sleep(0, calls), bool)
+    second = StreamConsumer(client, stream, "customers", slow("second"), idle_ms=150, block_ms=50)
+    second_task = await run_consumer(second)
+    try:
+        await wait_for(lambda: asyncio.sleep(0, projection.applied), lambda a: len(a) == 5)
+        assert set(calls) == {"first"} and len(calls) == 5
+    finally:
+        await stop_consumer(first, first_task)
+        await stop_consumer(second, second_task)
+
+
+async def test_an_entry_deleted_while_pending_is_acknowledged_not_dead_lettered(
+    settings_app, client, stream_prefix
+):
+    stream = stream_prefix + SETTINGS_STREAM
+    some_changes(settings_app)
+    await new_relay(settings_app, client, stream).publish_pending()
+    await client.xgroup_create(stream, "customers", id="0")
+    await client.xreadgroup("customers", "crashed", {stream: ">"}, count=5)
+    await client.xdel(stream, "2-0")
+    projection = TrackingProjection()
+    consumer = StreamConsumer(client, stream, "customers", projection, idle_ms=100, block_ms=50)
+    task = await run_consumer(consumer)
+    try:
+        await wait_for(lambda: asyncio.sleep(0, projection.applied), lambda a: a == [1, 3, 4, 5])
+        await wait_for(lambda: client.xpending(stream, "customers"), lambda s: s["pending"] == 0)
+        assert await client.xlen(dead_letter_stream(stream)) == 0
+    finally:
+        await stop_consumer(consumer, task)

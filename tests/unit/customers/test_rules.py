@@ -256,3 +256,35 @@ def test_the_settings_document_follows_the_published_events():
     )
     assert document["users"]["u"]["company_ids"] == ["c1", "c2"]
     assert document["companies"] == {"c1": "A", "c2": "B"}
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "https://exa\nmple.com/",
+        "https://example.com/a\tb",
+        "http://:80",
+        "https://",
+        "mailto:x@y.fi",
+    ],
+)
+def test_links_without_a_host_or_with_spaces_are_refused(value):
+    with pytest.raises(ValueError):
+        check_field_value({"type": "link", "options": []}, value, None)
+
+
+@pytest.mark.parametrize("value", ["2026-W48-5", "20261127", "2026-11", "27.11.26"])
+def test_only_iso_and_finnish_dates_are_accepted(value):
+    with pytest.raises(ValueError):
+        check_field_value({"type": "date", "options": []}, value, None)
+
+
+def test_a_dropdown_value_stays_valid_when_the_field_becomes_a_multiselect():
+    field = {
+        "type": "multiselect",
+        "options": [
+            {"id": "o1", "name": "Vanha", "archived": True},
+            {"id": "o2", "name": "Uusi", "archived": False},
+        ],
+    }
+    assert check_field_value(field, ["o1", "o2"], "o1") == ["o1", "o2"]
