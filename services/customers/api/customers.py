@@ -100,7 +100,11 @@ def create_customer(
 
 @router.get("/customers/{customer_id}", response_model=CustomerPublic)
 def get_customer(
-    customer_id: UUID, app: App, principal: TenantPrincipal, response: Response
+    customer_id: UUID,
+    app: App,
+    principal: TenantPrincipal,
+    response: Response,
+    _: SettingsApplied,
 ) -> dict[str, Any]:
     """A customer of the caller's tenant."""
     customer = app.get_customer(_tenant(principal), customer_id)
@@ -172,6 +176,7 @@ def add_contact(
     principal: TenantPrincipal,
     response: Response,
     if_match: IfMatch,
+    _: SettingsApplied,
 ) -> dict[str, Any]:
     """Add a contact person to the customer."""
     change = app.add_contact(
