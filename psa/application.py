@@ -49,6 +49,9 @@ class ServiceApplication(Application[UUID]):
         # Commands work on the cached aggregate itself, under a per-aggregate lock, and a
         # failed save evicts it (see `change`); readers get a copy (see `read`).
         "DEEPCOPY_FROM_AGGREGATE_CACHE": "n",
+        # Commands do not look for newer events first: a save that another process beat is
+        # refused by the store and run again on fresh state. Readers do look (see `read`).
+        "AGGREGATE_CACHE_FASTFORWARD": "n",
     }
     not_found_message = "not found"
 
@@ -76,9 +79,14 @@ class ServiceApplication(Application[UUID]):
         """A private copy of the latest version, taken while no command is changing it."""
         with self.lock(aggregate_id):
             try:
-                return deepcopy(self.repository.get(aggregate_id))
+                aggregate: Any = self.repository.get(aggregate_id)
             except AggregateNotFoundError:
                 raise NotFoundError(self.not_found_message) from None
+            # Another process (a replica) may have saved newer events: apply them first.
+            for event in self.events.get(aggregate_id, gt=aggregate.version):
+                recorded: Any = event
+                recorded.mutate(aggregate)
+            return deepcopy(aggregate)
 
     def change(
         self,

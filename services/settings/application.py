@@ -42,7 +42,7 @@ class SettingsApplication(ServiceApplication):
     """Tenants and their customer settings, stored as events."""
 
     name = "Settings"
-    snapshotting_intervals = {CustomerSettings: 100, Tenant: 100}
+    snapshotting_intervals = {CustomerSettings: 500, Tenant: 500}
     not_found_message = "no such tenant"
 
     # ---------------------------------------------------------------- tenants

@@ -95,7 +95,7 @@ def test_long_histories_are_read_back_through_snapshots(store: Config):
     try:
         tenant_id = new_tenant(app)
         group = app.change_settings(ADMIN, tenant_id, lambda s: s.add_customer_group(ADMIN, "G"))
-        for index in range(250):
+        for index in range(510):
             app.change_settings(
                 ADMIN,
                 tenant_id,
@@ -106,8 +106,8 @@ def test_long_histories_are_read_back_through_snapshots(store: Config):
         fresh = build_application(store)
         try:
             settings = fresh.get_settings(tenant_id)
-            assert settings.version == 252
-            assert settings.customer_groups[group.result]["name"] == "G249"
+            assert settings.version == 512
+            assert settings.customer_groups[group.result]["name"] == "G509"
         finally:
             fresh.close()
     finally:
