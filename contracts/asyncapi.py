@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+import json
+
 from faststream.redis import RedisBroker
 from faststream.specification import AsyncAPI
 
@@ -44,5 +46,6 @@ asyncapi = AsyncAPI(
 
 
 def document_json() -> str:
-    """The AsyncAPI 3.0 document as JSON."""
-    return str(asyncapi.to_specification().to_json()) + "\n"
+    """The AsyncAPI 3.0 document as JSON, keys sorted so that it is the same every time."""
+    document = json.loads(asyncapi.to_specification().to_json())
+    return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
