@@ -57,6 +57,9 @@ class CustomerCreated(Contract):
     request_key: str | None = Field(
         description="The import row (job id and row number) that created it, if any"
     )
+    parent_company_id: UUID | None = Field(
+        None, description="The company that linked the customer to its parent"
+    )
 
 
 class CustomerDetailsChanged(Contract):
@@ -71,6 +74,9 @@ class CustomerDetailsChanged(Contract):
     parent_id: UUID | None
     fields: dict[str, Any]
     address: Address | None
+    parent_company_id: UUID | None = Field(
+        None, description="The company that linked the customer to its parent"
+    )
 
 
 class CustomerNumberChanged(Contract):

@@ -69,6 +69,7 @@ class CustomersApplication(ServiceApplication):
     ) -> None:
         super().__init__(env)
         self.settings_of = settings or (lambda tenant_id: None)
+        self.customer_list: Any = None  # the list projection, set by bootstrap
 
     # ---------------------------------------------------------------- reads
     def settings(self, tenant_id: str) -> SettingsView:
@@ -122,6 +123,8 @@ class CustomersApplication(ServiceApplication):
         if errors:
             raise ValidationFailed(errors)
         customer_id = customer_id or uuid4()
+        relationships = {actor.company_id: relationship}
+        relationships.update(self._default_relationships(view, actor.company_id))
         return self._create_numbered(
             view,
             tenant_id,
@@ -134,11 +137,35 @@ class CustomersApplication(ServiceApplication):
                 details=details,
                 number=number,
                 company_id=actor.company_id,
-                relationships={actor.company_id: relationship},
+                relationships=relationships,
                 contacts=contacts,
                 request_key=request_key,
             ),
         )
+
+    @staticmethod
+    def _default_relationship(view: SettingsView) -> dict[str, Any] | None:
+        type_id = view.multi_company.get("default_relationship_type_id")
+        if not type_id or len(view.company_ids) < 2:
+            return None
+        return {
+            "type_id": type_id,
+            "group_id": None,
+            "account_manager_id": None,
+            "team": None,
+            "customer_team": None,
+            "tags": [],
+        }
+
+    def _default_relationships(
+        self, view: SettingsView, company_id: str
+    ) -> dict[str, dict[str, Any]]:
+        """With a default relationship type set, every other company of the group gets a
+        relationship of that type with a customer added in one of them."""
+        default = self._default_relationship(view)
+        if default is None:
+            return {}
+        return {other: dict(default) for other in view.company_ids if other != company_id}
 
     def _create_numbered(
         self,
@@ -263,7 +290,7 @@ class CustomersApplication(ServiceApplication):
                 self._check_parent(tenant_id, details["parent_id"], customer_id, errors)
             if errors:
                 raise ValidationFailed(errors)
-            customer.change_details(actor.pair, details)
+            customer.change_details(actor.pair, details, actor.company_id)
             if relationship is not None:
                 customer.set_relationship(actor.pair, actor.company_id, relationship)
             if number is not None:
@@ -292,8 +319,13 @@ class CustomersApplication(ServiceApplication):
         if errors:
             raise ValidationFailed(errors)
 
+        view = self.settings(tenant_id)
+        default = self._default_relationship(view)
+
         def command(customer: Customer) -> dict[str, Any]:
             customer.add_contact(actor.pair, contact)
+            if default is not None and actor.company_id not in customer.relationships:
+                customer.set_relationship(actor.pair, actor.company_id, dict(default))
             return contact
 
         return self.change(customer_id, expected_version, command)

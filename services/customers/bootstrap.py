@@ -15,6 +15,7 @@ from psa.streams.runtime import postgres_listener
 from psa.tables import Tables
 
 from .application import CustomersApplication
+from .list_projection import CustomerListProjection
 from .projections import SettingsProjection
 from .publishing import published_topics, to_envelope
 
@@ -22,10 +23,13 @@ SERVICE = "customers"
 
 
 def build_application(config: Config) -> tuple[CustomersApplication, SettingsProjection]:
-    """The customers application and its settings projection, on the configured store."""
+    """The customers application with its settings projection and customer list."""
     app = CustomersApplication(env=event_store_env(config, SERVICE))
-    projection = SettingsProjection(Tables(app.recorder))
+    tables = Tables(app.recorder)
+    projection = SettingsProjection(tables)
     app.settings_of = projection.view
+    app.customer_list = CustomerListProjection(app, tables)
+    app.save_listeners.append(app.customer_list.wake)
     return app, projection
 
 
@@ -56,4 +60,4 @@ def build_workers(
         topics=published_topics(),
     )
     app.save_listeners.append(relay.wake)
-    return [consumer, relay]
+    return [consumer, relay, app.customer_list]

@@ -105,8 +105,17 @@ class CustomerPublic(BaseModel):
     relationships: list[RelationshipPublic]
     contacts: list[ContactPublic]
     created_in: str | None
+    parent_company_id: str | None = Field(
+        None, description="The company that linked the customer to its parent"
+    )
     created_at: datetime
     updated_at: datetime
+
+
+class CustomerPage(BaseModel):
+    items: list[CustomerPublic]
+    total: int = Field(description="Customers matching the filters that the caller may see")
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page")
 
 
 class CustomerHistoryEntry(BaseModel):

@@ -7,7 +7,7 @@ until the customers service has applied that change, or answers 503 saying it ha
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
 from psa.auth import Principal
 from psa.errors import DomainError, NotReadyError
 from psa.http import POSITION_HEADER, IfMatch, TenantPrincipal, set_version_headers
+from psa.tables import Tables
 
 from ..application import CustomerActor, CustomersApplication
 from ..projections import SettingsProjection
@@ -23,9 +24,12 @@ from ..schemas import (
     ContactPublic,
     CustomerCreate,
     CustomerHistoryPage,
+    CustomerPage,
     CustomerPublic,
     CustomerUpdate,
 )
+from ..search import Query as SearchQuery
+from ..search import Viewer, search, visible_customer
 
 router = APIRouter(prefix="/api/v1", tags=["customers"])
 SETTINGS_WAIT_SECONDS = 2.0
@@ -68,13 +72,13 @@ def actor_of(principal: Principal) -> CustomerActor:
     return CustomerActor(id=principal.sub, name=principal.name, company_id=principal.company)
 
 
-def public(app: CustomersApplication, customer: dict[str, Any]) -> dict[str, Any]:
-    """A customer as the API shows it: each relationship says if invoicing is allowed."""
-    view = app.settings_of(customer["tenant_id"])
-    for relationship in customer["relationships"]:
-        item = view.customer_type(relationship["type_id"]) if view else None
-        relationship["invoicing_allowed"] = bool(item and item["invoicing_allowed"])
-    return customer
+def public(
+    app: CustomersApplication, principal: Principal, customer: dict[str, Any]
+) -> dict[str, Any]:
+    """A customer as the caller may see it (the multi-company rules applied)."""
+    view = app.settings(customer["tenant_id"])
+    viewer = Viewer(customer["tenant_id"], actor_of(principal).company_id)
+    return visible_customer(view, viewer, customer)
 
 
 def _tenant(principal: Principal) -> str:
@@ -95,7 +99,65 @@ def create_customer(
     )
     set_version_headers(response, change.version)
     response.headers["Location"] = f"/api/v1/customers/{change.result['id']}"
-    return public(app, change.result)
+    return public(app, principal, change.result)
+
+
+@router.get("/customers", response_model=CustomerPage)
+def list_customers(
+    request: Request,
+    app: App,
+    principal: TenantPrincipal,
+    _: SettingsApplied,
+    q: Annotated[str | None, Query(description="Name, number or business id")] = None,
+    type_id: str | None = None,
+    group_id: str | None = None,
+    company_group_id: str | None = None,
+    tag: str | None = None,
+    account_manager_id: str | None = None,
+    kind: Literal["company", "subcontractor", "consumer"] | None = None,
+    unit: Annotated[
+        Literal["all", "parents", "subunits", "unlinked"] | None,
+        Query(description="Hierarchy filter; default: the tenant's setting"),
+    ] = None,
+    sort: Literal["name", "number", "created"] = "name",
+    order: Literal["asc", "desc"] = "asc",
+    cursor: Annotated[str | None, Query(description="`next_cursor` of the previous page")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> dict[str, Any]:
+    """Customers the caller may see, filtered, sorted and paged, with a total count.
+
+    Additional fields filter as `field.<id>=value` (text contains, dropdown equals, checkbox
+    true/false, multiselect any of `a,b`) and `field.<id>.from` / `.to` for dates.
+    """
+    actor = actor_of(principal)
+    fields: dict[str, dict[str, str]] = {}
+    for key, value in request.query_params.items():
+        if key.startswith("field."):
+            name, _sep, op = key[len("field.") :].partition(".")
+            fields.setdefault(name, {})[op or "eq"] = value
+    view = app.settings(_tenant(principal))
+    app.customer_list.wait_for(app.recorder.max_notification_id() or 0)
+    items, total, next_cursor = search(
+        Tables(app.recorder),
+        view,
+        Viewer(_tenant(principal), actor.company_id),
+        SearchQuery(
+            q=q,
+            type_id=type_id,
+            group_id=group_id,
+            company_group_id=company_group_id,
+            tag=tag,
+            account_manager_id=account_manager_id,
+            kind=kind,
+            unit=unit,
+            fields=fields,
+            sort=sort,
+            descending=order == "desc",
+            cursor=cursor,
+            limit=limit,
+        ),
+    )
+    return {"items": items, "total": total, "next_cursor": next_cursor}
 
 
 @router.get("/customers/{customer_id}", response_model=CustomerPublic)
@@ -109,7 +171,7 @@ def get_customer(
     """A customer of the caller's tenant."""
     customer = app.get_customer(_tenant(principal), customer_id)
     set_version_headers(response, customer.version)
-    return public(app, customer.as_dict())
+    return public(app, principal, customer.as_dict())
 
 
 @router.patch("/customers/{customer_id}", response_model=CustomerPublic)
@@ -123,6 +185,7 @@ def update_customer(
     _: SettingsApplied,
 ) -> dict[str, Any]:
     """Change shared details, the number, or the caller's company's relationship."""
+    public(app, principal, app.get_customer(_tenant(principal), customer_id).as_dict())
     change = app.update_customer(
         actor_of(principal),
         _tenant(principal),
@@ -131,7 +194,7 @@ def update_customer(
         if_match,
     )
     set_version_headers(response, change.version)
-    return public(app, change.result)
+    return public(app, principal, change.result)
 
 
 @router.get("/customers/{customer_id}/history", response_model=CustomerHistoryPage)
@@ -144,6 +207,7 @@ def customer_history(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> dict[str, Any]:
     """Every change of the customer, newest first: who, when, before and after."""
+    public(app, principal, app.get_customer(_tenant(principal), customer_id).as_dict())
     items, total, next_cursor, version = app.history(_tenant(principal), customer_id, cursor, limit)
     set_version_headers(response, version)
     return {
@@ -178,7 +242,9 @@ def add_contact(
     if_match: IfMatch,
     _: SettingsApplied,
 ) -> dict[str, Any]:
-    """Add a contact person to the customer."""
+    """Add a contact person to the customer (a company without a relationship with it gets
+    one when the tenant sets a default relationship type)."""
+    public(app, principal, app.get_customer(_tenant(principal), customer_id).as_dict())
     change = app.add_contact(
         actor_of(principal), _tenant(principal), customer_id, body.model_dump(), if_match
     )

@@ -74,6 +74,9 @@ class Customer(PlainStateCopy, Aggregate):
         self.contacts: list[dict[str, Any]] = []
         self.created_in: str | None = None
         self.request_key: str | None = None
+        # The company whose user linked the customer to its parent: without a shared
+        # company structure, only that company sees the link.
+        self.parent_company_id: str | None = None
 
     Event = CustomerEvent
 
@@ -91,11 +94,13 @@ class Customer(PlainStateCopy, Aggregate):
         contacts: list[dict[str, Any]]
         created_in: str | None
         request_key: str | None
+        parent_company_id: str | None = None
 
         def apply(self, customer: Customer) -> None:
             customer.tenant_id = self.tenant_id
             for key in (*SHARED_FIELDS, "number", "created_in", "request_key"):
                 setattr(customer, key, copy_state(getattr(self, key)))
+            customer.parent_company_id = self.parent_company_id
             customer.relationships = copy_state(self.relationships)
             customer.contacts = copy_state(self.contacts)
 
@@ -114,10 +119,12 @@ class Customer(PlainStateCopy, Aggregate):
         parent_id: str | None
         fields: dict[str, Any]
         address: dict[str, Any] | None
+        parent_company_id: str | None = None
 
         def apply(self, customer: Customer) -> None:
             for key in SHARED_FIELDS:
                 setattr(customer, key, copy_state(getattr(self, key)))
+            customer.parent_company_id = self.parent_company_id
 
         def subject(self, customer: Any) -> Any:
             return {key: copy_state(getattr(customer, key)) for key in self.changed}
@@ -187,6 +194,7 @@ class Customer(PlainStateCopy, Aggregate):
             contacts=contacts,
             created_in=company_id,
             request_key=request_key,
+            parent_company_id=company_id if details.get("parent_id") else None,
             **{key: details.get(key) for key in SHARED_FIELDS if key != "fields"},
             fields=details.get("fields") or {},
         )
@@ -196,13 +204,20 @@ class Customer(PlainStateCopy, Aggregate):
             event_class, tenant_id=self.tenant_id, actor_id=actor[0], actor_name=actor[1], **kw
         )
 
-    def change_details(self, actor: tuple[str, str], details: dict[str, Any]) -> list[str]:
+    def change_details(
+        self, actor: tuple[str, str], details: dict[str, Any], company_id: str | None = None
+    ) -> list[str]:
         """Apply checked shared details; returns the names of those that changed."""
         new = {key: copy_state(getattr(self, key)) for key in SHARED_FIELDS}
         new.update({key: value for key, value in details.items() if key in SHARED_FIELDS})
         changed = [key for key in SHARED_FIELDS if new[key] != getattr(self, key)]
+        linker = self.parent_company_id
+        if "parent_id" in changed:
+            linker = company_id if new["parent_id"] else None
         if changed:
-            self._trigger(self.DetailsChanged, actor, changed=changed, **new)
+            self._trigger(
+                self.DetailsChanged, actor, changed=changed, parent_company_id=linker, **new
+            )
         return changed
 
     def change_number(self, actor: tuple[str, str], number: str) -> bool:
@@ -240,6 +255,7 @@ class Customer(PlainStateCopy, Aggregate):
             ],
             "contacts": copy_state(self.contacts),
             "created_in": self.created_in,
+            "parent_company_id": self.parent_company_id,
             "created_at": self.created_on,
             "updated_at": self.modified_on,
         }
