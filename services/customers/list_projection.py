@@ -150,13 +150,17 @@ class CustomerListProjection:
         applied = 0
         while True:
             # Read the log outside the write transaction: the store's pool has one writer.
+            # Positions of events the list does not show (the numbering's) count as read too,
+            # so that "caught up with the log" is a plain comparison.
             start = self.position
-            notifications = self.app.recorder.select_notifications(
-                start + 1, batch_size, None, self.topics
-            )
-            if not notifications:
+            top = self.app.recorder.max_notification_id() or 0
+            if top <= start:
                 return applied
+            notifications = self.app.recorder.select_notifications(
+                start + 1, batch_size, top, self.topics
+            )
             events = [self.app.mapper.to_domain_event(n) for n in notifications]
+            reached = notifications[-1].id if len(notifications) == batch_size else top
             with self.tables.transaction() as cursor:
                 if lock_tracking(self.tables, cursor, NAME) != start:
                     continue  # another process applied these meanwhile: read again
@@ -169,7 +173,7 @@ class CustomerListProjection:
                 for customer_id, document in documents.items():
                     assert document is not None
                     self._write(cursor, customer_id, document)
-                track(self.tables, cursor, NAME, notifications[-1].id)
+                track(self.tables, cursor, NAME, reached)
             applied += len(notifications)
 
     def _load(self, cursor: Any, customer_id: str) -> dict[str, Any] | None:
