@@ -132,3 +132,9 @@ class CustomerHistoryPage(BaseModel):
     items: list[CustomerHistoryEntry]
     total: int
     next_cursor: int | None
+
+
+class ReportRow(BaseModel):
+    key: str | None = Field(description="The type, group, company group or kind (null: none)")
+    name: str
+    count: int

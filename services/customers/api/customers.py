@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
+from fastapi.responses import StreamingResponse
 
 from psa.auth import Principal
 from psa.errors import DomainError, NotReadyError
@@ -18,7 +19,9 @@ from psa.http import POSITION_HEADER, IfMatch, TenantPrincipal, set_version_head
 from psa.tables import Tables
 
 from ..application import CustomerActor, CustomersApplication
+from ..domainmodel.settings_view import SettingsView
 from ..projections import SettingsProjection
+from ..reports import counts, csv_lines, xlsx_file
 from ..schemas import (
     ContactIn,
     ContactPublic,
@@ -27,6 +30,7 @@ from ..schemas import (
     CustomerPage,
     CustomerPublic,
     CustomerUpdate,
+    ReportRow,
 )
 from ..search import Query as SearchQuery
 from ..search import Viewer, search, visible_customer
@@ -102,12 +106,8 @@ def create_customer(
     return public(app, principal, change.result)
 
 
-@router.get("/customers", response_model=CustomerPage)
-def list_customers(
+def filters(
     request: Request,
-    app: App,
-    principal: TenantPrincipal,
-    _: SettingsApplied,
     q: Annotated[str | None, Query(description="Name, number or business id")] = None,
     type_id: str | None = None,
     group_id: str | None = None,
@@ -123,41 +123,98 @@ def list_customers(
     order: Literal["asc", "desc"] = "asc",
     cursor: Annotated[str | None, Query(description="`next_cursor` of the previous page")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-) -> dict[str, Any]:
-    """Customers the caller may see, filtered, sorted and paged, with a total count.
-
-    Additional fields filter as `field.<id>=value` (text contains, dropdown equals, checkbox
-    true/false, multiselect any of `a,b`) and `field.<id>.from` / `.to` for dates.
-    """
-    actor = actor_of(principal)
+) -> SearchQuery:
+    """The list's filters. Additional fields filter as `field.<id>=value` (text contains,
+    dropdown equals, checkbox true/false, multiselect any of `a,b`) and `field.<id>.from` /
+    `field.<id>.to` for dates."""
     fields: dict[str, dict[str, str]] = {}
     for key, value in request.query_params.items():
         if key.startswith("field."):
             name, _sep, op = key[len("field.") :].partition(".")
             fields.setdefault(name, {})[op or "eq"] = value
+    return SearchQuery(
+        q=q,
+        type_id=type_id,
+        group_id=group_id,
+        company_group_id=company_group_id,
+        tag=tag,
+        account_manager_id=account_manager_id,
+        kind=kind,
+        unit=unit,
+        fields=fields,
+        sort=sort,
+        descending=order == "desc",
+        cursor=cursor,
+        limit=limit,
+    )
+
+
+Filters = Annotated[SearchQuery, Depends(filters)]
+
+
+def list_context(
+    app: CustomersApplication, principal: Principal
+) -> tuple[Tables, SettingsView, Viewer]:
+    """What a list or report query needs, with the list caught up with the event log."""
+    actor = actor_of(principal)
     view = app.settings(_tenant(principal))
     app.customer_list.wait_for(app.recorder.max_notification_id() or 0)
-    items, total, next_cursor = search(
-        Tables(app.recorder),
-        view,
-        Viewer(_tenant(principal), actor.company_id),
-        SearchQuery(
-            q=q,
-            type_id=type_id,
-            group_id=group_id,
-            company_group_id=company_group_id,
-            tag=tag,
-            account_manager_id=account_manager_id,
-            kind=kind,
-            unit=unit,
-            fields=fields,
-            sort=sort,
-            descending=order == "desc",
-            cursor=cursor,
-            limit=limit,
-        ),
-    )
+    return Tables(app.recorder), view, Viewer(_tenant(principal), actor.company_id)
+
+
+@router.get("/customers", response_model=CustomerPage)
+def list_customers(
+    app: App, principal: TenantPrincipal, query: Filters, _: SettingsApplied
+) -> dict[str, Any]:
+    """Customers the caller may see, filtered, sorted and paged, with a total count."""
+    items, total, next_cursor = search(*list_context(app, principal), query)
     return {"items": items, "total": total, "next_cursor": next_cursor}
+
+
+@router.get("/reports/customers", response_model=list[ReportRow], tags=["reports"])
+def customer_counts(
+    app: App,
+    principal: TenantPrincipal,
+    query: Filters,
+    by: Literal["type", "group", "company_group", "kind"],
+    _: SettingsApplied,
+) -> list[dict[str, Any]]:
+    """How many customers the caller may see, by type, group, company group or kind."""
+    return counts(*list_context(app, principal), by, query)
+
+
+@router.get("/reports/customers/export", tags=["reports"])
+def export_customers(
+    app: App,
+    principal: TenantPrincipal,
+    query: Filters,
+    _: SettingsApplied,
+    format: Literal["csv", "xlsx"] = "csv",
+) -> StreamingResponse:
+    """One row per customer the caller may see: shared details, their company's relationship
+    and the additional fields shown in reports. Cells that would run as formulas are
+    neutralised."""
+    tables, view, viewer = list_context(app, principal)
+    if format == "csv":
+        return StreamingResponse(
+            csv_lines(tables, view, viewer, query),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": 'attachment; filename="asiakkaat.csv"'},
+        )
+    handle = xlsx_file(tables, view, viewer, query)
+
+    def chunks() -> Any:
+        try:
+            while block := handle.read(64 * 1024):
+                yield block
+        finally:
+            handle.close()
+
+    return StreamingResponse(
+        chunks(),
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": 'attachment; filename="asiakkaat.xlsx"'},
+    )
 
 
 @router.get("/customers/{customer_id}", response_model=CustomerPublic)

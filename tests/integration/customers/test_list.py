@@ -314,3 +314,64 @@ def test_toggle_6_customer_group_mandatory_on_create_and_update(
     )
     assert created.status_code == (422 if mandatory else 201)
     assert updated.status_code == (422 if mandatory else 200)
+
+
+def test_report_counts_only_what_the_user_may_see(system, tenant, companies):
+    a, b = companies
+    kind = system.settings_change(tenant, "POST", "/types", {"name": "Kumppani"})
+    group = system.settings_change(tenant, "POST", "/groups", {"name": "Isot"})
+    a.create({"name": "A1", "relationship": {"type_id": kind["id"], "group_id": group["id"]}})
+    a.create({"name": "A2", "kind": "consumer"})
+    b.create({"name": "B1", "relationship": {"type_id": kind["id"]}})
+    headers = {**a.headers, "Settings-Position": system.position}
+
+    def report(by: str) -> dict[str, int]:
+        response = system.http.get("/api/v1/reports/customers", params={"by": by}, headers=headers)
+        assert response.status_code == 200, response.text
+        return {row["name"]: row["count"] for row in response.json()}
+
+    assert report("type") == {"Kumppani": 1, "Asiakas": 1}  # B1 is not A's to see
+    assert report("group") == {"Isot": 1, "(none)": 1}
+    assert report("kind") == {"company": 1, "consumer": 1}
+    assert report("company_group") == {"(none)": 2}
+    toggle(system, tenant, see_other_companies_customers=True)
+    headers["Settings-Position"] = system.position
+    assert report("type") == {"Kumppani": 2, "Asiakas": 1}
+
+
+def test_export_as_csv_and_xlsx_with_report_fields_and_no_formulas(system, tenant, companies):
+    import csv
+    import io
+
+    from openpyxl import load_workbook
+
+    a, _ = companies
+    reported = system.settings_change(
+        tenant, "POST", "/fields", {"name": "Koko", "type": "dropdown", "options": ["Iso"]}
+    )
+    system.settings_change(
+        tenant, "POST", "/fields", {"name": "Sisäinen", "type": "text", "shown_in_reports": False}
+    )
+    a.create({"name": '=HYPERLINK("http://x")', "fields": {reported["id"]: "Iso"}})
+    a.create({"name": "Tavallinen Oy", "relationship": {"tags": ["+vip"]}})
+    headers = {**a.headers, "Settings-Position": system.position}
+
+    response = system.http.get(
+        "/api/v1/reports/customers/export", params={"format": "csv"}, headers=headers
+    )
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
+    header, first, second = rows
+    assert header[-1] == "Koko" and "Sisäinen" not in header
+    assert first[1] == '\'=HYPERLINK("http://x")' and first[-1] == "Iso"
+    assert second[1] == "Tavallinen Oy" and second[header.index("Tunnisteet")] == "'+vip"
+
+    workbook = system.http.get(
+        "/api/v1/reports/customers/export", params={"format": "xlsx"}, headers=headers
+    )
+    assert workbook.status_code == 200
+    sheet = load_workbook(io.BytesIO(workbook.content), read_only=True).active
+    values = [[cell for cell in row] for row in sheet.iter_rows(values_only=True)]
+    assert values[0][-1] == "Koko" and values[1][1] == '\'=HYPERLINK("http://x")'
+    assert len(values) == 3

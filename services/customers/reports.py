@@ -1,0 +1,174 @@
+"""Reports over the customer list: counts by a grouping, and exports one row per customer,
+always within what the viewer may see."""
+
+from __future__ import annotations
+
+import csv
+import io
+import tempfile
+from collections.abc import Iterator
+from dataclasses import replace
+from typing import Any
+
+from psa.errors import DomainError
+from psa.tables import Tables
+
+from .domainmodel.settings_view import SettingsView
+from .search import Query, Viewer, search
+
+GROUPINGS = ("type", "group", "company_group", "kind")
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+EXPORT_PAGE = 500
+
+
+def counts(
+    tables: Tables, view: SettingsView, viewer: Viewer, by: str, query: Query
+) -> list[dict[str, Any]]:
+    """How many visible customers fall in each type, group, company group or kind."""
+    if by not in GROUPINGS:
+        raise DomainError(f"must be one of {', '.join(GROUPINGS)}", "by")
+    tally: dict[str | None, int] = {}
+    for customer in _all(tables, view, viewer, query):
+        if by == "kind":
+            keys: set[str | None] = {customer["kind"]}
+        elif by == "company_group":
+            keys = {customer.get("company_group_id")}
+        else:
+            column = "type_id" if by == "type" else "group_id"
+            keys = {r.get(column) for r in customer["relationships"] if r.get(column)} or {None}
+        for key in keys:
+            tally[key] = tally.get(key, 0) + 1
+    names = _names(view, by)
+    rows = [
+        {"key": key, "name": names.get(key, key) if key else "(none)", "count": count}
+        for key, count in tally.items()
+    ]
+    return sorted(rows, key=lambda row: (-row["count"], str(row["name"])))
+
+
+def _names(view: SettingsView, by: str) -> dict[str | None, str]:
+    document = view.document
+    source = {
+        "type": document["customer_types"],
+        "group": document["customer_groups"],
+        "company_group": document["company_groups"],
+    }.get(by)
+    if source is None:
+        return {}
+    return {key: item["name"] for key, item in source.items()}
+
+
+def _all(tables: Tables, view: SettingsView, viewer: Viewer, query: Query) -> Iterator[dict]:  # type: ignore[type-arg]
+    """Every visible customer matching `query`, a page at a time (constant memory)."""
+    cursor = None
+    while True:
+        items, _, cursor = search(
+            tables, view, viewer, replace(query, cursor=cursor, limit=EXPORT_PAGE)
+        )
+        yield from items
+        if cursor is None:
+            return
+
+
+def neutralize(value: Any) -> str:
+    """A cell value that no spreadsheet runs as a formula."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
+def export_header(view: SettingsView) -> list[str]:
+    fields = [f for f in view.fields_in_order() if f["shown_in_reports"]]
+    return [
+        "Asiakasnumero",
+        "Nimi",
+        "Tyyppi (laji)",
+        "Y-tunnus",
+        "Yritysryhmä",
+        "Pääyksikkö",
+        "Katuosoite",
+        "Postinumero",
+        "Kaupunki",
+        "Maa",
+        "Asiakastyyppi",
+        "Asiakasryhmä",
+        "Asiakasvastaava",
+        "Tiimi",
+        "Asiakastiimi",
+        "Tunnisteet",
+        *[f["name"] for f in fields],
+    ]
+
+
+def export_row(view: SettingsView, viewer: Viewer, customer: dict[str, Any]) -> list[str]:
+    """Shared details, the viewer's company's relationship, and the report fields."""
+    document = view.document
+    own: dict[str, Any] = next(
+        (r for r in customer["relationships"] if r["company_id"] == viewer.company_id), {}
+    )
+    address = customer.get("address") or {}
+    users = document["users"]
+    values: list[Any] = [
+        customer["number"],
+        customer["name"],
+        customer["kind"],
+        customer.get("business_id"),
+        (document["company_groups"].get(customer.get("company_group_id") or "") or {}).get("name"),
+        customer.get("parent_id"),
+        address.get("street"),
+        address.get("postal_code"),
+        address.get("city"),
+        address.get("country"),
+        (document["customer_types"].get(own.get("type_id") or "") or {}).get("name"),
+        (document["customer_groups"].get(own.get("group_id") or "") or {}).get("name"),
+        (users.get(own.get("account_manager_id") or "") or {}).get("name"),
+        own.get("team"),
+        own.get("customer_team"),
+        "; ".join(own.get("tags") or []),
+    ]
+    fields = customer.get("fields") or {}
+    for field in view.fields_in_order():
+        if field["shown_in_reports"]:
+            values.append(_field_text(field, fields.get(field["id"])))
+    return [neutralize(value) for value in values]
+
+
+def _field_text(field: dict[str, Any], value: Any) -> str:
+    if value is None:
+        return ""
+    options = {o["id"]: o["name"] for o in field["options"]}
+    if isinstance(value, bool):
+        return "kyllä" if value else "ei"
+    if isinstance(value, list):
+        return "; ".join(str(options.get(v, v)) for v in value)
+    return str(options.get(value, value))
+
+
+def csv_lines(tables: Tables, view: SettingsView, viewer: Viewer, query: Query) -> Iterator[bytes]:
+    """The export as CSV (UTF-8 with BOM, `;` as spreadsheets in Finland expect), streamed."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";")
+    buffer.write("\ufeff")
+    writer.writerow(export_header(view))
+    for count, customer in enumerate(_all(tables, view, viewer, query), start=1):
+        writer.writerow(export_row(view, viewer, customer))
+        if count % 200 == 0:
+            yield buffer.getvalue().encode()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue().encode()
+
+
+def xlsx_file(tables: Tables, view: SettingsView, viewer: Viewer, query: Query) -> Any:
+    """The export as an XLSX workbook in a temporary file (openpyxl's write-only mode keeps
+    memory flat); the caller streams the file and closes it."""
+    from openpyxl import Workbook
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("Asiakkaat")
+    sheet.append(export_header(view))
+    for customer in _all(tables, view, viewer, query):
+        sheet.append(export_row(view, viewer, customer))
+    handle = tempfile.TemporaryFile()  # noqa: SIM115 - the response streams and closes it
+    workbook.save(handle)
+    handle.seek(0)
+    return handle
