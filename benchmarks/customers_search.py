@@ -5,7 +5,7 @@ run directly against the store in the same run.
 
 Bars (DESIGN.md §9): indexed filters p99 <= 25 ms; free text + field filter p99 <= 100 ms.
 
-    .venv/bin/python benchmarks/customers_search.py [--customers 100000] [--store both]
+    POSTGRES_DBNAME=test .venv/bin/python benchmarks/customers_search.py [--store both]
 """
 
 from __future__ import annotations
