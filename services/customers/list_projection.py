@@ -17,11 +17,10 @@ import threading
 import time
 from typing import Any
 
-from eventsourcing.utils import get_topic
-
 from psa.tables import Tables, create_tracking_table, lock_tracking, track, tracked_position
 
 from .domainmodel.customer import Customer, CustomerEvent
+from .publishing import published_topics
 
 log = logging.getLogger("psa.customers.list")
 NAME = "customer_list"
@@ -69,19 +68,6 @@ _INDEXES = [
 ]
 
 
-def customer_topics() -> list[str]:
-    return [
-        get_topic(cls)
-        for cls in (
-            Customer.Created,
-            Customer.DetailsChanged,
-            Customer.NumberChanged,
-            Customer.RelationshipSet,
-            Customer.ContactPersonAdded,
-        )
-    ]
-
-
 def text_key(value: str) -> str:
     return " ".join(value.split()).casefold()
 
@@ -118,7 +104,7 @@ class CustomerListProjection:
         self.app = app
         self.tables = tables
         self.poll_interval = poll_interval
-        self.topics = customer_topics()
+        self.topics = published_topics()
         self._wake = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stopping = False

@@ -6,24 +6,16 @@ Numbering events (the counter and the number index) are internal: they are not p
 from __future__ import annotations
 
 from typing import Any
-from uuid import UUID, uuid5
+from uuid import UUID
 
 from pydantic import TypeAdapter
 
 from contracts import CustomerEnvelope
+from psa.publishing import build_envelope
 
 from .domainmodel.customer import CustomerEvent
 
 _ENVELOPE: TypeAdapter[CustomerEnvelope] = TypeAdapter(CustomerEnvelope)
-_NOT_PAYLOAD = {
-    "originator_id",
-    "originator_version",
-    "originator_topic",
-    "timestamp",
-    "actor_id",
-    "actor_name",
-    "tenant_id",
-}
 
 
 def published_topics() -> list[str]:
@@ -49,19 +41,4 @@ def to_envelope(event: Any, position: int) -> CustomerEnvelope | None:
     if not isinstance(event, CustomerEvent):
         return None
     name = str(getattr(type(event), "type_name", type(event).__name__))
-    payload = {k: v for k, v in vars(event).items() if k not in _NOT_PAYLOAD}
-    payload["type"] = name
-    return _ENVELOPE.validate_python(
-        {
-            "event_id": uuid5(event.originator_id, str(event.originator_version)),
-            "type": name,
-            "schema_version": 1,
-            "tenant_id": UUID(event.tenant_id),
-            "aggregate_id": event.originator_id,
-            "aggregate_version": event.originator_version,
-            "position": position,
-            "occurred_at": event.timestamp,
-            "actor": {"id": event.actor_id, "name": event.actor_name},
-            "payload": payload,
-        }
-    )
+    return build_envelope(_ENVELOPE, event, name, UUID(event.tenant_id), position)

@@ -7,24 +7,16 @@ where one becomes the other.
 from __future__ import annotations
 
 from typing import Any
-from uuid import UUID, uuid5
+from uuid import UUID
 
 from pydantic import TypeAdapter
 
 from contracts import SettingsEnvelope
+from psa.publishing import build_envelope
 
 from .domainmodel import SettingsEvent, Tenant, event_type
 
 _ENVELOPE: TypeAdapter[SettingsEnvelope] = TypeAdapter(SettingsEnvelope)
-_NOT_PAYLOAD = {
-    "originator_id",
-    "originator_version",
-    "originator_topic",
-    "timestamp",
-    "actor_id",
-    "actor_name",
-    "tenant_id",
-}
 
 
 def tenant_of(event: Any) -> UUID:
@@ -38,20 +30,4 @@ def tenant_of(event: Any) -> UUID:
 
 def to_envelope(event: Any, position: int) -> SettingsEnvelope:
     """The published form of a stored settings or tenant event at a log position."""
-    name = event_type(event)
-    payload = {k: v for k, v in vars(event).items() if k not in _NOT_PAYLOAD}
-    payload["type"] = name
-    return _ENVELOPE.validate_python(
-        {
-            "event_id": uuid5(event.originator_id, str(event.originator_version)),
-            "type": name,
-            "schema_version": 1,
-            "tenant_id": tenant_of(event),
-            "aggregate_id": event.originator_id,
-            "aggregate_version": event.originator_version,
-            "position": position,
-            "occurred_at": event.timestamp,
-            "actor": {"id": event.actor_id, "name": event.actor_name},
-            "payload": payload,
-        }
-    )
+    return build_envelope(_ENVELOPE, event, event_type(event), tenant_of(event), position)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -18,9 +19,14 @@ PSA = str(BIN / "psa")
 def start_and_wait(
     args: list[str], env: dict[str, str], url: str, cwd: Path | None = None
 ) -> subprocess.Popen[str]:
-    """Start a server process and wait until its /health answers."""
+    """Start a server process and wait until its /health answers.
+
+    Its output goes to a file (a pipe nobody reads would block it once full)."""
+    log = tempfile.NamedTemporaryFile(  # noqa: SIM115 - kept open for the process's life
+        "w+", prefix="psa-process-", suffix=".log", delete=False
+    )
     process = subprocess.Popen(
-        args, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        args, env=env, cwd=cwd, stdout=log, stderr=subprocess.STDOUT, text=True
     )
     deadline = time.monotonic() + 30
     while True:
@@ -31,8 +37,8 @@ def start_and_wait(
             pass
         if process.poll() is not None or time.monotonic() > deadline:
             process.kill()
-            output = process.stdout.read() if process.stdout else ""
-            pytest.fail(f"{' '.join(args)} did not start:\n{output}")
+            log.seek(0)
+            pytest.fail(f"{' '.join(args)} did not start:\n{log.read()}")
         time.sleep(0.1)
 
 
