@@ -6,7 +6,6 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import redis.asyncio as aioredis
 from fastapi import FastAPI
 
 from services.customers.api import router as customers_router
@@ -18,7 +17,7 @@ from services.settings.bootstrap import build_workers as settings_workers
 
 from .auth import load_secret
 from .config import Config
-from .streams.runtime import Workers
+from .streams.runtime import Workers, redis_client
 from .web import new_api
 
 log = logging.getLogger("psa")
@@ -37,7 +36,7 @@ def create_app(config: Config | None = None) -> FastAPI:
         app.state.settings_projection = projection
         workers = None
         if config.redis_url:
-            client = aioredis.Redis.from_url(config.redis_url)
+            client = redis_client(config.redis_url)
             workers = Workers(
                 settings_workers(config, settings, client)
                 + customers_workers(config, customers, projection, client),

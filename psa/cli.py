@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import sys
 from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
@@ -109,6 +111,9 @@ def up(
         '--company "Yhtiö B"[/]'
     )
     console.print('Then call the API with  -H "Authorization: Bearer $TOKEN"')
+    # uvicorn re-raises the signal that stopped it; make SIGTERM an orderly exit so that the
+    # embedded Redis is stopped below.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         uvicorn.run(
             create_app(config),

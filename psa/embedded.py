@@ -3,9 +3,11 @@ bundles, run as a child process on a loopback port, so that nothing needs instal
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import socket
 import subprocess
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +20,17 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def _die_with_parent() -> None:
+    # The embedded server belongs to the process that started it: if that process is killed
+    # outright, the kernel stops the server too instead of leaving it behind.
+    import ctypes
+    import signal
+
+    pr_set_pdeathsig = 1
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
 def redis_server_binary() -> str:
@@ -75,7 +88,12 @@ def start_embedded_redis(
         "--logfile",
         str((directory / "redis.log").resolve()),
     ]
-    process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        args,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        preexec_fn=_die_with_parent if sys.platform == "linux" else None,
+    )
     server = EmbeddedRedis(process, port, directory)
     client = redis.Redis(host="127.0.0.1", port=port)
     deadline = time.monotonic() + 10

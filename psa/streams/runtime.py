@@ -42,16 +42,19 @@ class Workers:
                 log.exception("a stream worker failed; starting it again")
                 await asyncio.sleep(1)
 
-    async def stop(self) -> None:
+    async def stop(self, timeout: float = 10.0) -> None:
         for worker in self.workers:
             worker.stop()
         for task in self.tasks:
             task.cancel()
-        for task in self.tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        if self.tasks:
+            # A worker stuck in a call that ignores cancellation must not hold shutdown up.
+            _, stuck = await asyncio.wait(self.tasks, timeout=timeout)
+            if stuck:
+                log.warning("%s stream workers did not stop in %s s", len(stuck), timeout)
         if self.client is not None:
-            await self.client.aclose()
+            with contextlib.suppress(Exception):
+                await self.client.aclose()
 
 
 def postgres_listener(conninfo: str, channel: str, fallback: float = 1.0) -> Any:
@@ -77,3 +80,13 @@ def postgres_listener(conninfo: str, channel: str, fallback: float = 1.0) -> Any
                 await asyncio.sleep(fallback)
 
     return listen
+
+
+def redis_client(url: str) -> Any:
+    """The services' Redis client: a read never waits forever (consumers block for 1 s at a
+    time, so 30 s means the server or the network is gone)."""
+    import redis.asyncio as aioredis
+
+    return aioredis.Redis.from_url(
+        url, socket_timeout=30, socket_connect_timeout=10, health_check_interval=30
+    )

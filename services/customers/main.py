@@ -5,12 +5,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import redis.asyncio as aioredis
 from fastapi import FastAPI
 
 from psa.auth import load_secret
 from psa.config import Config
-from psa.streams.runtime import Workers
+from psa.streams.runtime import Workers, redis_client
 from psa.web import new_api
 
 from .api import router
@@ -28,7 +27,7 @@ def create_app(config: Config | None = None) -> FastAPI:
         customers, projection = build_application(config)
         app.state.customers_app = customers
         app.state.settings_projection = projection
-        client = aioredis.Redis.from_url(str(config.redis_url))
+        client = redis_client(str(config.redis_url))
         workers = Workers(build_workers(config, customers, projection, client), client)
         workers.start()
         try:

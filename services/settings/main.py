@@ -5,12 +5,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import redis.asyncio as aioredis
 from fastapi import FastAPI
 
 from psa.auth import load_secret
 from psa.config import Config
-from psa.streams.runtime import Workers
+from psa.streams.runtime import Workers, redis_client
 from psa.web import new_api
 
 from .api import router
@@ -26,7 +25,7 @@ def create_app(config: Config | None = None) -> FastAPI:
         app.state.settings_app = build_application(config)
         workers = None
         if config.redis_url:
-            client = aioredis.Redis.from_url(config.redis_url)
+            client = redis_client(config.redis_url)
             workers = Workers(build_workers(config, app.state.settings_app, client), client)
             workers.start()
         try:

@@ -35,7 +35,7 @@ def settings_app(sqlite_store: Config) -> Any:
 
 @pytest.fixture
 async def client(redis_url: str) -> AsyncIterator[aioredis.Redis]:
-    connection = aioredis.Redis.from_url(redis_url)
+    connection = aioredis.Redis.from_url(redis_url, socket_timeout=15)
     yield connection
     await connection.aclose()
 
@@ -184,8 +184,7 @@ async def run_consumer(consumer: StreamConsumer) -> asyncio.Task[None]:
 async def stop_consumer(consumer: StreamConsumer, task: asyncio.Task[None]) -> None:
     consumer.stop()
     task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
+    await asyncio.wait({task}, timeout=10)
 
 
 async def test_a_poison_entry_goes_to_the_dead_letter_stream_and_later_entries_are_applied(
