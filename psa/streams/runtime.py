@@ -52,6 +52,12 @@ class Workers:
             _, stuck = await asyncio.wait(self.tasks, timeout=timeout)
             if stuck:
                 log.warning("%s stream workers did not stop in %s s", len(stuck), timeout)
+        # Cancelling a task does not stop a store call it started in a thread: wait for those
+        # to finish, so that the caller can close the store after this returns.
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(
+                asyncio.get_running_loop().shutdown_default_executor(), timeout
+            )
         if self.client is not None:
             with contextlib.suppress(Exception):
                 await self.client.aclose()
