@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from copy import deepcopy
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -34,6 +35,29 @@ class Change:
     result: Any
     version: int
     position: int | None
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One change of an aggregate: when, who, what, and what it changed before and after."""
+
+    position: int | None
+    version: int
+    occurred_at: datetime
+    actor_id: str
+    actor_name: str
+    type: str
+    section: str
+    before: Any
+    after: Any
+
+
+@dataclass(frozen=True)
+class HistoryPage:
+    items: list[HistoryEntry]
+    total: int
+    next_cursor: int | None
+    version: int
 
 
 def last_position(recordings: Sequence[Any]) -> int | None:
@@ -143,6 +167,64 @@ class ServiceApplication(Application[UUID]):
                     raise
                 return Change(result, aggregate.version, last_position(recordings))
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def history(
+        self,
+        aggregate_id: UUID,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        actor_id: str | None = None,
+        section: str | None = None,
+        cursor: int | None = None,
+        limit: int = 50,
+        newest_first: bool = True,
+    ) -> HistoryPage:
+        """Replay an aggregate's events, asking each what it changed, before and after.
+
+        Events carry `actor_id`, `actor_name`, a `subject(state)` and optionally a `section`
+        and a published `type_name`.
+        """
+        positions = self.positions(aggregate_id)
+        entries: list[HistoryEntry] = []
+        state: Any = None
+        for stored in self.events.get(aggregate_id):
+            event: Any = stored
+            before = event.subject(state) if state is not None else None
+            state = event.mutate(state)
+            kind = getattr(event, "section", "")
+            if since is not None and event.timestamp < since:
+                continue
+            if until is not None and event.timestamp > until:
+                continue
+            if actor_id is not None and event.actor_id != actor_id:
+                continue
+            if section is not None and kind != section:
+                continue
+            entries.append(
+                HistoryEntry(
+                    position=positions.get(event.originator_version),
+                    version=event.originator_version,
+                    occurred_at=event.timestamp,
+                    actor_id=event.actor_id,
+                    actor_name=event.actor_name,
+                    type=str(getattr(type(event), "type_name", type(event).__name__)),
+                    section=kind,
+                    before=before,
+                    after=event.subject(state),
+                )
+            )
+        total = len(entries)
+        if newest_first:
+            entries.reverse()
+            if cursor is not None:
+                entries = [e for e in entries if e.version < cursor]
+        elif cursor is not None:
+            entries = [e for e in entries if e.version > cursor]
+        page = entries[:limit]
+        next_cursor = page[-1].version if len(entries) > limit else None
+        version = state.version if state is not None else 0
+        return HistoryPage(items=page, total=total, next_cursor=next_cursor, version=version)
 
     def exists(self, aggregate_id: UUID) -> bool:
         """Whether an aggregate has any event (one indexed query, nothing cached)."""

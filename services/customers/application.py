@@ -7,13 +7,12 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid4
 
 from eventsourcing.persistence import IntegrityError
 
-from psa.application import Change, ServiceApplication, last_position
+from psa.application import Change, HistoryPage, ServiceApplication, last_position
 from psa.errors import ConflictError, NotFoundError, NotReadyError, ValidationFailed
 
 from .domainmodel.customer import Customer
@@ -41,18 +40,6 @@ class CustomerActor:
     @property
     def pair(self) -> tuple[str, str]:
         return (self.id, self.name)
-
-
-@dataclass(frozen=True)
-class HistoryEntry:
-    position: int | None
-    version: int
-    occurred_at: datetime
-    actor_id: str
-    actor_name: str
-    type: str
-    before: Any
-    after: Any
 
 
 class CustomersApplication(ServiceApplication):
@@ -331,34 +318,9 @@ class CustomersApplication(ServiceApplication):
         return self.change(customer_id, expected_version, command)
 
     # ---------------------------------------------------------------- history
-    def history(
+    def customer_history(
         self, tenant_id: str, customer_id: UUID, cursor: int | None, limit: int
-    ) -> tuple[list[HistoryEntry], int, int | None, int]:
+    ) -> HistoryPage:
         """Every change of a customer, newest first: who, when, what, before and after."""
         self.get_customer(tenant_id, customer_id)
-        positions = self.positions(customer_id)
-        entries: list[HistoryEntry] = []
-        state: Any = None
-        for stored in self.events.get(customer_id):
-            event: Any = stored
-            before = event.subject(state) if state is not None else None
-            state = event.mutate(state)
-            entries.append(
-                HistoryEntry(
-                    position=positions.get(event.originator_version),
-                    version=event.originator_version,
-                    occurred_at=event.timestamp,
-                    actor_id=event.actor_id,
-                    actor_name=event.actor_name,
-                    type=getattr(type(event), "type_name", type(event).__name__),
-                    before=before,
-                    after=event.subject(state),
-                )
-            )
-        total = len(entries)
-        entries.reverse()
-        if cursor is not None:
-            entries = [e for e in entries if e.version < cursor]
-        page = entries[:limit]
-        next_cursor = page[-1].version if len(entries) > limit else None
-        return page, total, next_cursor, state.version if state is not None else 0
+        return self.history(customer_id, cursor=cursor, limit=limit)

@@ -3,39 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 from uuid import UUID
 
-from psa.application import Change, ServiceApplication, last_position
+from psa.application import Change, HistoryPage, ServiceApplication, last_position
 from psa.errors import NotFoundError, PermissionDeniedError
 
-from .domainmodel import Actor, CustomerSettings, SettingsEvent, Tenant, event_type, settings_id
+from .domainmodel import Actor, CustomerSettings, SettingsEvent, Tenant, settings_id
 
 T = TypeVar("T")
 OPERATOR = Actor(id="operator", name="Operator", roles=("operator",))
-
-
-@dataclass(frozen=True)
-class HistoryEntry:
-    position: int | None
-    version: int
-    occurred_at: datetime
-    actor_id: str
-    actor_name: str
-    type: str
-    section: str
-    before: Any
-    after: Any
-
-
-@dataclass(frozen=True)
-class HistoryPage:
-    items: list[HistoryEntry]
-    total: int
-    next_cursor: int | None
-    version: int
 
 
 class SettingsApplication(ServiceApplication):
@@ -133,7 +111,7 @@ class SettingsApplication(ServiceApplication):
         return self.get_tenant(tenant_id).company_ids
 
     # ---------------------------------------------------------------- history
-    def history(
+    def settings_history(
         self,
         tenant_id: UUID,
         *,
@@ -147,8 +125,15 @@ class SettingsApplication(ServiceApplication):
     ) -> HistoryPage:
         """Every change of the settings with its actor and the values before and after."""
         self._settings(tenant_id)
-        return self._history(
-            settings_id(tenant_id), since, until, actor_id, section, cursor, limit, newest_first
+        return self.history(
+            settings_id(tenant_id),
+            since=since,
+            until=until,
+            actor_id=actor_id,
+            section=section,
+            cursor=cursor,
+            limit=limit,
+            newest_first=newest_first,
         )
 
     def tenant_history(
@@ -156,59 +141,7 @@ class SettingsApplication(ServiceApplication):
     ) -> HistoryPage:
         """Every change of the tenant: its companies and users, who added them and when."""
         self.get_tenant(tenant_id)
-        return self._history(tenant_id, None, None, None, None, cursor, limit, True)
-
-    def _history(
-        self,
-        aggregate_id: UUID,
-        since: datetime | None,
-        until: datetime | None,
-        actor_id: str | None,
-        section: str | None,
-        cursor: int | None,
-        limit: int,
-        newest_first: bool,
-    ) -> HistoryPage:
-        # Replays the aggregate's events and asks each for what it changed, before and after.
-        positions = self.positions(aggregate_id)
-        entries: list[HistoryEntry] = []
-        state: Any = None
-        for event in self.events.get(aggregate_id):
-            recorded: Any = event
-            before = recorded.subject(state) if state is not None else None
-            state = recorded.mutate(state)
-            if since is not None and recorded.timestamp < since:
-                continue
-            if until is not None and recorded.timestamp > until:
-                continue
-            if actor_id is not None and recorded.actor_id != actor_id:
-                continue
-            if section is not None and recorded.section != section:
-                continue
-            entries.append(
-                HistoryEntry(
-                    position=positions.get(recorded.originator_version),
-                    version=recorded.originator_version,
-                    occurred_at=recorded.timestamp,
-                    actor_id=recorded.actor_id,
-                    actor_name=recorded.actor_name,
-                    type=event_type(recorded),
-                    section=recorded.section,
-                    before=before,
-                    after=recorded.subject(state),
-                )
-            )
-        total = len(entries)
-        if newest_first:
-            entries.reverse()
-            if cursor is not None:
-                entries = [e for e in entries if e.version < cursor]
-        elif cursor is not None:
-            entries = [e for e in entries if e.version > cursor]
-        page = entries[:limit]
-        next_cursor = page[-1].version if len(entries) > limit else None
-        version = state.version if state is not None else 0
-        return HistoryPage(items=page, total=total, next_cursor=next_cursor, version=version)
+        return self.history(tenant_id, cursor=cursor, limit=limit)
 
     # ---------------------------------------------------------------- internals
     @staticmethod

@@ -265,8 +265,8 @@ def customer_history(
 ) -> dict[str, Any]:
     """Every change of the customer, newest first: who, when, before and after."""
     public(app, principal, app.get_customer(_tenant(principal), customer_id).as_dict())
-    items, total, next_cursor, version = app.history(_tenant(principal), customer_id, cursor, limit)
-    set_version_headers(response, version)
+    page = app.customer_history(_tenant(principal), customer_id, cursor, limit)
+    set_version_headers(response, page.version)
     return {
         "items": [
             {
@@ -278,10 +278,10 @@ def customer_history(
                 "before": e.before,
                 "after": e.after,
             }
-            for e in items
+            for e in page.items
         ],
-        "total": total,
-        "next_cursor": next_cursor,
+        "total": page.total,
+        "next_cursor": page.next_cursor,
     }
 
 

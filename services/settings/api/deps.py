@@ -8,10 +8,11 @@ from uuid import UUID
 
 from fastapi import Depends, Request, Response
 
+from psa.application import HistoryPage
 from psa.auth import Principal
 from psa.http import set_version_headers
 
-from ..application import HistoryPage, SettingsApplication
+from ..application import SettingsApplication
 from ..domainmodel import Actor, CustomerSettings
 from ..schemas import ActorPublic, HistoryEntryPublic
 

@@ -81,7 +81,7 @@ def get_history(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> dict[str, Any]:
     """Every change of the settings: when, who, what, and the values before and after."""
-    page = app.history(
+    page = app.settings_history(
         tenant_id_of(principal),
         since=_aware(since),
         until=_aware(until),

@@ -79,7 +79,7 @@ def test_a_change_returns_its_log_position_and_version(store: Config):
         )
         assert change.version == 2
         assert change.position == app.recorder.max_notification_id()
-        history = app.history(tenant_id, newest_first=True)
+        history = app.settings_history(tenant_id, newest_first=True)
         assert history.items[0].position == change.position
         nothing = app.change_settings(
             ADMIN, tenant_id, lambda s: s.change_numbering(ADMIN, "automatic", 100)
