@@ -13,15 +13,22 @@ from psa.errors import DomainError, NotFoundError
 from psa.tables import Tables
 
 from .domainmodel.settings_view import SettingsView
-from .list_projection import text_key
+from .list_projection import ALL, SCOPE, indexed_value, text_key
 
 SORTS = {
-    "name": ("c.name_key", "c.customer_id"),
-    "number": ("COALESCE(c.number_int, 9223372036854775807)", "c.number_key", "c.customer_id"),
-    "created": ("c.created_at", "c.customer_id"),
+    "name": ("s.name_key", "s.seq"),
+    "number": ("s.number_sort", "s.number_key", "s.seq"),
+    "created": ("s.created_at", "s.seq"),
 }
 UNITS = ("all", "parents", "subunits", "unlinked")
 HIDDEN_DETAILS = ("group_id", "account_manager_id", "team", "customer_team", "tags")
+# Below this many matches a page is sorted from the matches; above, read in index order.
+SMALL_RESULT = 2000
+# A filter matching at most this many customers is read first, the others checked on those.
+CANDIDATES = 5000
+# A filter matching more terms than this (a search inside texts) names them by its condition
+# rather than by their ids, which the planner would weigh one by one.
+MANY_TERMS = 100
 
 
 @dataclass
@@ -49,50 +56,104 @@ class Viewer:
     company_id: str
 
 
-def _field_filters(view: SettingsView, query: Query) -> list[tuple[str, list[Any]]]:
-    """SQL conditions for the additional-field filters, each by its field's type."""
-    conditions: list[tuple[str, list[Any]]] = []
-    exists = (
-        "EXISTS (SELECT 1 FROM {f} f WHERE f.customer_id = c.customer_id AND f.tenant_id = ? "
-        "AND f.field_id = ? AND "
-    )
+@dataclass
+class Facet:
+    """A filter on the inverted index: customers with a term of `facet` in `scope` whose
+    value satisfies `condition`. `single` when a customer has at most one such term (every
+    filter but one naming several values of a multi-valued facet)."""
+
+    scope: str
+    facet: str
+    condition: str
+    params: list[Any]
+    single: bool = True
+    negated: bool = False
+
+    term_ids: list[int] | None = None  # the matching terms, when few enough to name
+
+    def resolve(self, t: Tables, cursor: Any, tenant_id: str) -> None:
+        """Look the matching terms up, so that the planner sees which postings it reads."""
+        sql, params = self._terms(t, tenant_id)
+        t.execute(cursor, f"{sql} LIMIT {MANY_TERMS + 1}", tuple(params))
+        found = [int(row["term_id"]) for row in cursor.fetchall()]
+        self.term_ids = found if len(found) <= MANY_TERMS else None
+
+    @property
+    def matches_nothing(self) -> bool:
+        return self.term_ids == [] and not self.negated
+
+    def _terms(self, t: Tables, tenant_id: str) -> tuple[str, list[Any]]:
+        return (
+            f"SELECT term_id FROM {t.name('customer_term')} WHERE tenant_id = ? AND scope = ? "
+            f"AND facet = ? AND {self.condition}",
+            [tenant_id, self.scope, self.facet, *self.params],
+        )
+
+    def seqs(self, t: Tables, tenant_id: str) -> tuple[str, list[Any]]:
+        """SQL for the keys of the customers with a matching term."""
+        if self.term_ids is not None:
+            named = ", ".join(str(term_id) for term_id in self.term_ids) or "NULL"
+            return (
+                f"SELECT p.seq FROM {t.name('customer_posting')} p WHERE p.term_id IN ({named})",
+                [],
+            )
+        sql, params = self._terms(t, tenant_id)
+        return (
+            f"SELECT p.seq FROM {t.name('customer_posting')} p WHERE p.term_id IN ({sql})",
+            params,
+        )
+
+
+def _field_facets(view: SettingsView, query: Query, scope: str) -> list[Facet]:
+    """The additional-field filters, each by its field's type."""
+    facets: list[Facet] = []
     for field_id, ops in query.fields.items():
         where = f"field.{field_id}"
         spec = view.field(field_id)
         if spec is None:
             raise DomainError("no such additional field", where)
         kind = spec["type"]
-        base = [view.tenant_id, field_id]
+        name = f"field:{field_id}"
         if kind in ("text", "textarea", "link") and "eq" in ops:
             pattern = f"%{_like(text_key(ops['eq']))}%"
-            conditions.append((exists + "f.text_key LIKE ? ESCAPE '\\')", [*base, pattern]))
+            facets.append(Facet(scope, name, "text LIKE ? ESCAPE '\\'", [pattern]))
         elif kind == "dropdown" and "eq" in ops:
-            conditions.append(
-                (exists + "f.option_id = ?)", [*base, _option(spec, ops["eq"], where)])
-            )
+            option = text_key(_option(spec, ops["eq"], where))
+            facets.append(Facet(scope, name, "value = ?", [option]))
         elif kind == "multiselect" and "eq" in ops:
-            wanted = [_option(spec, v, where) for v in ops["eq"].split(",") if v.strip()]
-            marks = ", ".join("?" for _ in wanted) or "NULL"
-            conditions.append((exists + f"f.option_id IN ({marks}))", [*base, *wanted]))
+            wanted = sorted({_option(spec, v, where) for v in ops["eq"].split(",") if v.strip()})
+            if not wanted:
+                raise DomainError("name at least one option", where)
+            marks = ", ".join("?" for _ in wanted)
+            facets.append(Facet(scope, name, f"value IN ({marks})", wanted, len(wanted) == 1))
         elif kind == "checkbox" and "eq" in ops:
             value = ops["eq"].strip().lower()
             if value not in ("true", "false"):
                 raise DomainError("a checkbox filter is true or false", where)
-            if value == "true":
-                conditions.append((exists + "f.bool_value = 1)", base))
-            else:
-                conditions.append(("NOT " + exists + "f.bool_value = 1)", base))
+            # Unticked is every customer whose box is not ticked, set or not.
+            facets.append(Facet(scope, name, "value = 'true'", [], negated=value == "false"))
         elif kind == "date" and ("from" in ops or "to" in ops):
-            if "from" in ops:
-                conditions.append((exists + "f.date_value >= ?)", [*base, ops["from"]]))
-            if "to" in ops:
-                conditions.append((exists + "f.date_value <= ?)", [*base, ops["to"]]))
+            condition, params = [], []
+            for op, comparison in (("from", ">="), ("to", "<=")):
+                if op in ops:
+                    condition.append(f"value {comparison} ?")
+                    params.append(_date(ops[op], f"{where}.{op}"))
+            facets.append(Facet(scope, name, " AND ".join(condition), params))
         else:
             raise DomainError(
                 f"a {kind} field is filtered with " + ("from/to" if kind == "date" else "a value"),
                 where,
             )
-    return conditions
+    return facets
+
+
+def _date(value: str, where: str) -> str:
+    import datetime
+
+    try:
+        return datetime.date.fromisoformat(value.strip()).isoformat()
+    except ValueError:
+        raise DomainError("a date as YYYY-MM-DD", where) from None
 
 
 def _option(spec: dict[str, Any], value: str, where: str) -> str:
@@ -110,119 +171,124 @@ def _like(value: str) -> str:
 def search(
     tables: Tables, view: SettingsView, viewer: Viewer, query: Query
 ) -> tuple[list[dict[str, Any]], int, str | None]:
-    """One page of customers the viewer may see, the total, and the next page's cursor."""
+    """One page of customers the viewer may see, the total, and the next page's cursor.
+
+    Every filter is one range of the facet index within the viewer's scope (the whole tenant,
+    or their company's customers), so that counting is reading index entries."""
     rules = view.multi_company
     multi = len(view.company_ids) >= 2
     see_others = rules["see_other_companies_customers"] or not multi
     hide_details = rules["hide_other_companies_details"] and multi
     share_structure = rules["share_company_structure"] or not multi
     t = tables
-    conditions: list[tuple[str, list[Any]]] = [("c.tenant_id = ?", [viewer.tenant_id])]
-    own_relationship = (
-        f"EXISTS (SELECT 1 FROM {t.name('customer_relationship')} r WHERE "
-        "r.customer_id = c.customer_id AND r.tenant_id = ? AND r.company_id = ?"
-    )
-    if not see_others:
-        conditions.append((own_relationship + ")", [viewer.tenant_id, viewer.company_id]))
+    tenant_id = viewer.tenant_id
+    scope = ALL if see_others else viewer.company_id
 
-    def relationship_filter(column: str, value: str, hideable: bool) -> None:
-        sql = (
-            f"EXISTS (SELECT 1 FROM {t.name('customer_relationship')} r WHERE "
-            f"r.customer_id = c.customer_id AND r.tenant_id = ? AND r.{column} = ?"
-        )
-        params: list[Any] = [viewer.tenant_id, value]
+    def relationship(facet: str, value: str, hideable: bool) -> Facet:
+        # Hidden details of other companies match nothing: only the viewer's own
+        # relationship's values are searched.
         if hideable and hide_details:
-            sql += " AND r.company_id = ?"
-            params.append(viewer.company_id)
-        conditions.append((sql + ")", params))
+            return Facet(viewer.company_id, "own:" + facet, "value = ?", [value])
+        return Facet(scope, facet, "value = ?", [value])
 
+    facets: list[Facet] = []
     if query.type_id:
-        relationship_filter("type_id", query.type_id, hideable=False)
+        facets.append(relationship("type", query.type_id, hideable=False))
     if query.group_id:
-        relationship_filter("group_id", query.group_id, hideable=True)
+        facets.append(relationship("group", query.group_id, hideable=True))
     if query.account_manager_id:
-        relationship_filter("account_manager_id", query.account_manager_id, hideable=True)
+        facets.append(relationship("account_manager", query.account_manager_id, hideable=True))
     if query.tag:
-        sql = (
-            f"EXISTS (SELECT 1 FROM {t.name('customer_tag')} g WHERE "
-            "g.customer_id = c.customer_id AND g.tenant_id = ? AND g.tag_key = ?"
-        )
-        params = [viewer.tenant_id, text_key(query.tag)]
-        if hide_details:
-            sql += " AND g.company_id = ?"
-            params.append(viewer.company_id)
-        conditions.append((sql + ")", params))
+        facets.append(relationship("tag", indexed_value(text_key(query.tag)), hideable=True))
     if query.company_group_id:
-        conditions.append(("c.company_group_id = ?", [query.company_group_id]))
+        facets.append(Facet(scope, "company_group", "value = ?", [query.company_group_id]))
     if query.kind:
-        conditions.append(("c.kind = ?", [query.kind]))
+        facets.append(Facet(scope, "kind", "value = ?", [query.kind]))
+    facets += _field_facets(view, query, scope)
+
+    conditions: list[tuple[str, list[Any]]] = [("s.scope_term = ?", [])]
     if query.q:
-        needle = text_key(query.q)
+        needle = _like(text_key(query.q))
         conditions.append(
             (
-                "(c.name_key LIKE ? ESCAPE '\\' OR c.number_key LIKE ? ESCAPE '\\' "
-                "OR c.business_id LIKE ? ESCAPE '\\')",
-                [f"%{_like(needle)}%", f"{_like(needle)}%", f"{_like(query.q.strip())}%"],
+                "(s.name_key LIKE ? ESCAPE '\\' OR s.number_key LIKE ? ESCAPE '\\' "
+                "OR s.business_key LIKE ? ESCAPE '\\')",
+                [f"%{needle}%", f"{needle}%", f"{needle}%"],
             )
         )
-    conditions += [
-        (sql.replace("{f}", t.name("customer_field")), params)
-        for sql, params in _field_filters(view, query)
-    ]
     unit = query.unit or view.document.get("hierarchy_filter") or "all"
     if unit not in UNITS:
         raise DomainError(f"must be one of {', '.join(UNITS)}", "unit")
     # A link is visible to every company when the structure is shared, else to the company
     # that made it; the unit filter follows what the viewer can see.
-    link = "{a}.parent_id IS NOT NULL"
-    link_params: list[Any] = []
-    if not share_structure:
-        link += " AND {a}.parent_company_id = ?"
-        link_params = [viewer.company_id]
-    has_parent = link.format(a="c")
+    own_links = "" if share_structure else " AND {a}.parent_company_id = ?"
+    link_params: list[Any] = [] if share_structure else [viewer.company_id]
+    has_parent = ("s.parent_id IS NOT NULL" + own_links.format(a="s"), link_params)
     has_child = (
-        f"EXISTS (SELECT 1 FROM {t.name('customer_list')} k WHERE k.tenant_id = ? AND "
-        "k.parent_id = c.customer_id AND " + link.format(a="k") + ")"
+        f"s.customer_id IN (SELECT k.parent_id FROM {t.name('customer_list')} k WHERE "
+        "k.tenant_id = ? AND k.parent_id IS NOT NULL" + own_links.format(a="k") + ")",
+        [tenant_id, *link_params],
     )
     if unit == "subunits":
-        conditions.append((has_parent, link_params))
+        conditions.append(has_parent)
     elif unit == "parents":
-        conditions.append((has_child, [viewer.tenant_id, *link_params]))
+        conditions.append(has_child)
     elif unit == "unlinked":
-        conditions.append((f"NOT ({has_parent})", link_params))
-        conditions.append((f"NOT {has_child}", [viewer.tenant_id, *link_params]))
-
-    where = " AND ".join(sql for sql, _ in conditions)
-    params = [p for _, ps in conditions for p in ps]
+        conditions.append((f"NOT ({has_parent[0]})", has_parent[1]))
+        conditions.append((f"NOT ({has_child[0]})", has_child[1]))
     if query.sort not in SORTS:
         raise DomainError(f"must be one of {', '.join(SORTS)}", "sort")
     keys = SORTS[query.sort]
     direction = "DESC" if query.descending else "ASC"
-    page_where, page_params = where, list(params)
+    after: list[Any] = []
     if query.cursor:
         try:
             after = json.loads(base64.urlsafe_b64decode(query.cursor.encode()))
         except ValueError:
             raise DomainError("not a cursor this API gave", "cursor") from None
-        comparison = "<" if query.descending else ">"
-        page_where += f" AND ({', '.join(keys)}) {comparison} ({', '.join('?' for _ in keys)})"
-        page_params += after
-    order = ", ".join(f"{key} {direction}" for key in keys)
+        if not isinstance(after, list) or len(after) != len(keys):
+            raise DomainError("not a cursor this API gave", "cursor")
     limit = max(1, min(query.limit, 500))
+    rows: list[Any] = []
+    documents: dict[int, str] = {}
     with t.transaction(commit=False) as cursor:
         t.execute(
             cursor,
-            f"SELECT c.document, {', '.join(f'{k} AS k{i}' for i, k in enumerate(keys))} "
-            f"FROM {t.name('customer_list')} c WHERE {page_where} ORDER BY {order} LIMIT ?",
-            (*page_params, limit + 1),
+            f"SELECT term_id FROM {t.name('customer_term')} WHERE tenant_id = ? AND scope = ? "
+            "AND facet = ? AND value = ''",
+            (tenant_id, scope, SCOPE),
         )
-        rows = cursor.fetchall()
-        t.execute(
-            cursor,
-            f"SELECT COUNT(*) AS n FROM {t.name('customer_list')} c WHERE {where}",
-            tuple(params),
-        )
-        total = int(cursor.fetchone()["n"])
+        found = cursor.fetchone()
+        for facet in facets:
+            facet.resolve(t, cursor, tenant_id)
+        total = 0
+        small = False
+        page = conditions
+        if found is not None and not any(facet.matches_nothing for facet in facets):
+            conditions[0] = ("s.scope_term = ?", [int(found["term_id"])])
+            total, page, small = _plan(t, cursor, tenant_id, facets, conditions)
+        if total:
+            page = list(page)
+            if after:
+                comparison = "<" if query.descending else ">"
+                page.append(
+                    (
+                        f"({', '.join(keys)}) {comparison} ({', '.join('?' for _ in keys)})",
+                        after,
+                    )
+                )
+            # PostgreSQL's planner chooses well by itself, given the posting statistics.
+            small = small and not t.postgres
+            order = ", ".join(f"{_unindexed(k) if small else k} {direction}" for k in keys)
+            t.execute(
+                cursor,
+                f"SELECT s.seq, {', '.join(f'{k} AS k{i}' for i, k in enumerate(keys))} "
+                f"FROM {t.name('customer_scope')} s WHERE {' AND '.join(sql for sql, _ in page)} "
+                f"ORDER BY {order} LIMIT ?",
+                (*[p for _, ps in page for p in ps], limit + 1),
+            )
+            rows = cursor.fetchall()
+            documents = _documents(t, cursor, [int(row["seq"]) for row in rows[:limit]])
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
@@ -230,10 +296,98 @@ def search(
         values = [last[f"k{i}"] for i in range(len(keys))]
         next_cursor = base64.urlsafe_b64encode(json.dumps(values).encode()).decode()
     items = [
-        shown(json.loads(row["document"]), view, viewer, hide_details, share_structure)
+        shown(json.loads(documents[int(row["seq"])]), view, viewer, hide_details, share_structure)
         for row in rows
     ]
     return items, total, next_cursor
+
+
+def _documents(t: Tables, cursor: Any, seqs: list[int]) -> dict[int, str]:
+    if not seqs:
+        return {}
+    t.execute(
+        cursor,
+        f"SELECT seq, document FROM {t.name('customer_list')} "
+        f"WHERE seq IN ({', '.join(str(seq) for seq in seqs)})",
+    )
+    return {int(row["seq"]): row["document"] for row in cursor.fetchall()}
+
+
+def _unindexed(key: str) -> str:
+    """The same order as `key`, written so that no index can provide it."""
+    return f"{key} || ''" if key in ("s.name_key", "s.number_key", "s.created_at") else f"{key} + 0"
+
+
+def _plan(
+    t: Tables,
+    cursor: Any,
+    tenant_id: str,
+    facets: list[Facet],
+    conditions: list[tuple[str, list[Any]]],
+) -> tuple[int, list[tuple[str, list[Any]]], bool]:
+    """The total, the conditions of the page query, and whether its matches are few enough
+    to sort (rather than walking the sort index until the page is full).
+
+    The filter with the fewest postings decides: when it has few, its customers are read
+    first and every other condition is checked on just those (a lookup each); when all
+    have many, the page walks the sort index. One filter on its own is counted in the
+    postings, without reading a customer."""
+    positive = [f for f in facets if not f.negated and f.term_ids is not None]
+    sizes = {id(f): _postings(t, cursor, f) for f in positive}
+    smallest = min(positive, key=lambda f: sizes[id(f)], default=None)
+    few = smallest is not None and sizes[id(smallest)] <= CANDIDATES
+    if len(conditions) == 1 and len(facets) == 1 and smallest is not None and smallest.single:
+        return sizes[id(smallest)], [*conditions, _membership(t, tenant_id, smallest, few)], few
+    where = list(conditions)
+    others = facets
+    chosen = smallest if few else None
+    candidates: list[int] | None = None
+    if chosen is not None:
+        sql, params = chosen.seqs(t, tenant_id)
+        t.execute(cursor, sql, tuple(params))
+        candidates = sorted({int(row["seq"]) for row in cursor.fetchall()})
+    else:
+        # A search inside texts: its matches are read up to the limit, and used if fewer.
+        for facet in facets:
+            if facet.negated or facet.term_ids is not None:
+                continue
+            sql, params = facet.seqs(t, tenant_id)
+            t.execute(cursor, f"{sql} LIMIT {CANDIDATES + 1}", tuple(params))
+            found = {int(row["seq"]) for row in cursor.fetchall()}
+            if len(found) <= CANDIDATES:
+                chosen, candidates, few = facet, sorted(found), True
+                break
+    if candidates is not None:
+        if not candidates:
+            return 0, where, True
+        where.append((f"s.seq IN ({', '.join(str(seq) for seq in candidates)})", []))
+        others = [f for f in facets if f is not chosen]
+    counted = where + [_membership(t, tenant_id, f, True) for f in others]
+    t.execute(
+        cursor,
+        f"SELECT COUNT(*) AS n FROM {t.name('customer_scope')} s "
+        f"WHERE {' AND '.join(sql for sql, _ in counted)}",
+        tuple(p for _, ps in counted for p in ps),
+    )
+    total = int(cursor.fetchone()["n"])
+    small = few or (bool(facets) and total <= SMALL_RESULT)
+    return total, where + [_membership(t, tenant_id, f, small) for f in others], small
+
+
+def _postings(t: Tables, cursor: Any, facet: Facet) -> int:
+    """How many customers have a term of `facet` (an index-only count)."""
+    sql, params = facet.seqs(t, "")
+    count = "COUNT(*)" if facet.single else "COUNT(DISTINCT p.seq)"
+    t.execute(cursor, sql.replace("SELECT p.seq", f"SELECT {count} AS n", 1), tuple(params))
+    return int(cursor.fetchone()["n"])
+
+
+def _membership(t: Tables, tenant_id: str, facet: Facet, drive: bool) -> tuple[str, list[Any]]:
+    """The condition that a customer has (or, negated, has not) a term of `facet`; unless
+    `drive`, written so that the match cannot drive the query (a unary plus)."""
+    sql, params = facet.seqs(t, tenant_id)
+    column = "s.seq" if drive or t.postgres else "+s.seq"
+    return f"{column} {'NOT IN' if facet.negated else 'IN'} ({sql})", params
 
 
 def shown(
