@@ -27,14 +27,14 @@ from eventsourcing.domain import Aggregate, event
 
 from psa.auth import mint_token
 from psa.config import Config
-from psa.embedded import free_port, start_embedded_redis
-from services.customers.application import CustomerActor
-from services.customers.bootstrap import build_application
-from services.customers.domainmodel.settings_view import (
+from psa.customer_rules.settings_view import (
     SettingsView,
     apply_settings_event,
     new_document,
 )
+from psa.embedded import free_port, start_embedded_redis
+from services.customers.application import CustomerActor
+from services.customers.bootstrap import build_application
 
 TENANT = "00000000-0000-0000-0000-00000000b001"
 COMPANY = "00000000-0000-0000-0000-00000000c001"

@@ -21,12 +21,12 @@ from pathlib import Path
 from typing import Any
 
 from psa.config import Config
-from services.customers.bootstrap import build_application
-from services.customers.domainmodel.settings_view import (
+from psa.customer_rules.settings_view import (
     SettingsView,
     apply_settings_event,
     new_document,
 )
+from services.customers.bootstrap import build_application
 from services.customers.search import Query, Viewer, search
 
 TENANT = str(uuid.UUID(int=1))

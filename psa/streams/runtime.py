@@ -55,9 +55,7 @@ class Workers:
         # Cancelling a task does not stop a store call it started in a thread: wait for those
         # to finish, so that the caller can close the store after this returns.
         with contextlib.suppress(Exception):
-            await asyncio.wait_for(
-                asyncio.get_running_loop().shutdown_default_executor(), timeout
-            )
+            await asyncio.wait_for(asyncio.get_running_loop().shutdown_default_executor(), timeout)
         if self.client is not None:
             with contextlib.suppress(Exception):
                 await self.client.aclose()

@@ -13,18 +13,18 @@ from uuid import UUID, uuid4
 from eventsourcing.persistence import IntegrityError
 
 from psa.application import Change, HistoryPage, ServiceApplication, last_position
-from psa.errors import ConflictError, NotFoundError, NotReadyError, ValidationFailed
-
-from .domainmodel.customer import Customer
-from .domainmodel.numbering import NumberCounter, NumberIndex, counter_id, number_index_id
-from .domainmodel.rules import (
+from psa.customer_rules.rules import (
     Errors,
     check_contact,
     check_details,
     check_number,
     check_relationship,
 )
-from .domainmodel.settings_view import SettingsView
+from psa.customer_rules.settings_view import SettingsView
+from psa.errors import ConflictError, NotFoundError, NotReadyError, ValidationFailed
+
+from .domainmodel.customer import Customer
+from .domainmodel.numbering import NumberCounter, NumberIndex, counter_id, number_index_id
 
 NUMBER_RETRIES = 30
 

@@ -8,6 +8,7 @@ import redis.asyncio as aioredis
 
 from contracts import CUSTOMERS_STREAM, SETTINGS_STREAM
 from psa.config import Config
+from psa.customer_rules.projection import SettingsProjection
 from psa.persistence import event_store_env, postgres_conninfo
 from psa.streams.consumer import StreamConsumer
 from psa.streams.relay import OutboxRelay
@@ -16,7 +17,6 @@ from psa.tables import Tables
 
 from .application import CustomersApplication
 from .list_projection import CustomerListProjection
-from .projections import SettingsProjection
 from .publishing import published_topics, to_envelope
 
 SERVICE = "customers"

@@ -10,10 +10,10 @@ from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
+from psa.customer_rules.settings_view import SettingsView
 from psa.errors import DomainError
 from psa.tables import Tables
 
-from .domainmodel.settings_view import SettingsView
 from .search import Query, Viewer, search
 
 GROUPINGS = ("type", "group", "company_group", "kind")

@@ -9,10 +9,10 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from psa.customer_rules.settings_view import SettingsView
 from psa.errors import DomainError, NotFoundError
 from psa.tables import Tables
 
-from .domainmodel.settings_view import SettingsView
 from .list_projection import ALL, SCOPE, indexed_value, text_key
 
 SORTS = {

@@ -14,13 +14,13 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
 from fastapi.responses import StreamingResponse
 
 from psa.auth import Principal
+from psa.customer_rules.projection import SettingsProjection
+from psa.customer_rules.settings_view import SettingsView
 from psa.errors import DomainError, NotReadyError
 from psa.http import POSITION_HEADER, IfMatch, TenantPrincipal, set_version_headers
 from psa.tables import Tables
 
 from ..application import CustomerActor, CustomersApplication
-from ..domainmodel.settings_view import SettingsView
-from ..projections import SettingsProjection
 from ..reports import counts, csv_lines, xlsx_file
 from ..schemas import (
     ContactIn,

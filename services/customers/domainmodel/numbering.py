@@ -9,29 +9,17 @@ gap. Numbers given by hand are accepted when free; the counter skips them when i
 
 from __future__ import annotations
 
-import re
 from typing import ClassVar
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate
 
+from psa.customer_rules.numbers import clean_number
 from psa.domain import PlainStateCopy
 
+__all__ = ["NumberCounter", "NumberIndex", "clean_number", "counter_id", "number_index_id"]
+
 NUMBER_NAMESPACE = uuid5(NAMESPACE_URL, "urn:psa:customer-number")
-NUMBER_MAX_LENGTH = 50
-_NUMBER = re.compile(r"^[\w][\w.\-/]*$")
-
-
-def clean_number(value: str) -> str:
-    """A number as given by a person: digits or letters, `-`, `.`, `/`; ValueError if not."""
-    cleaned = str(value).strip()
-    if not cleaned:
-        raise ValueError("must not be empty")
-    if len(cleaned) > NUMBER_MAX_LENGTH:
-        raise ValueError(f"must be at most {NUMBER_MAX_LENGTH} characters")
-    if not _NUMBER.match(cleaned):
-        raise ValueError("may have letters, digits and - . / only, starting with a letter or digit")
-    return cleaned
 
 
 def number_index_id(tenant_id: str, number: str) -> UUID:

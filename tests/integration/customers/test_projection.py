@@ -8,9 +8,9 @@ import contextlib
 import redis.asyncio as aioredis
 
 from contracts import SETTINGS_STREAM
+from psa.customer_rules.projection import SettingsProjection
 from psa.streams.consumer import StreamConsumer
 from psa.tables import Tables
-from services.customers.projections import SettingsProjection
 
 from .conftest import System, Tenant, wait_until
 

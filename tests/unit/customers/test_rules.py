@@ -6,19 +6,19 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.customers.domainmodel.business_id import check_digit, normalize_business_id
-from services.customers.domainmodel.numbering import clean_number
-from services.customers.domainmodel.rules import (
+from psa.customer_rules.business_id import check_digit, normalize_business_id
+from psa.customer_rules.rules import (
     check_details,
     check_field_value,
     check_number,
     check_relationship,
 )
-from services.customers.domainmodel.settings_view import (
+from psa.customer_rules.settings_view import (
     SettingsView,
     apply_settings_event,
     new_document,
 )
+from services.customers.domainmodel.numbering import clean_number
 
 TENANT = "00000000-0000-0000-0000-000000000001"
 

@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .business_id import normalize_business_id
-from .numbering import clean_number
+from .numbers import clean_number
 from .settings_view import SettingsView
 
 KINDS = ("company", "subcontractor", "consumer")

@@ -15,7 +15,7 @@ from typing import Any
 from contracts import SettingsEnvelope
 from psa.tables import Tables, create_tracking_table, lock_tracking, track, tracked_position
 
-from .domainmodel.settings_view import SettingsView, apply_settings_event, new_document
+from .settings_view import SettingsView, apply_settings_event, new_document
 
 REFRESH_SECONDS = 0.05
 

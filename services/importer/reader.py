@@ -1,0 +1,138 @@
+"""Reading an uploaded register, row by row in constant memory: CSV as spreadsheets in Finland
+write it (UTF-8 with or without a BOM, or Windows-1252; `;` or `,`; quoted fields with line
+breaks) and XLSX through openpyxl's streaming reader."""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from psa.errors import ValidationFailed
+
+MAX_BYTES = 200 * 1024 * 1024
+OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # an encrypted (protected) or old .xls
+ZIP_SIGNATURE = b"PK\x03\x04"
+
+
+class FileProblem(ValidationFailed):
+    """The file as a whole cannot be read: the import fails before any row."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__([("file", message)])
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """A readable file: its format, headers, and a way to iterate its data rows."""
+
+    path: Path
+    format: str  # csv | xlsx
+    encoding: str | None = None
+    delimiter: str | None = None
+
+    def rows(self) -> Iterator[tuple[int, list[Any]]]:
+        """(row number as a spreadsheet shows it, values); the header is row 1."""
+        rows = _csv_rows(self) if self.format == "csv" else _xlsx_rows(self.path)
+        for number, values in enumerate(rows, start=1):
+            if number == 1:
+                continue
+            if all(v is None or str(v).strip() == "" for v in values):
+                continue  # blank lines are not rows
+            yield number, values
+
+    def headers(self) -> list[Any]:
+        rows = _csv_rows(self) if self.format == "csv" else _xlsx_rows(self.path)
+        for values in rows:
+            return list(values)
+        raise FileProblem("the file is empty")
+
+
+def open_sheet(path: Path, filename: str) -> Sheet:
+    """The file's format and, for CSV, its encoding and delimiter; FileProblem if unreadable."""
+    size = path.stat().st_size
+    if size == 0:
+        raise FileProblem("the file is empty")
+    if size > MAX_BYTES:
+        raise FileProblem(f"the file is larger than {MAX_BYTES // (1024 * 1024)} MiB")
+    with path.open("rb") as handle:
+        head = handle.read(64 * 1024)
+    name = filename.lower()
+    if head.startswith(OLE_SIGNATURE):
+        raise FileProblem(
+            "the workbook is password-protected or an old .xls file: save it as an "
+            "unprotected .xlsx or as CSV"
+        )
+    if head.startswith(ZIP_SIGNATURE) or name.endswith((".xlsx", ".xlsm")):
+        sheet = Sheet(path, "xlsx")
+        try:
+            with zipfile.ZipFile(path) as archive:
+                if "xl/workbook.xml" not in archive.namelist():
+                    raise FileProblem("the file is not an Excel workbook (.xlsx)")
+        except zipfile.BadZipFile:
+            raise FileProblem("the workbook is broken: it cannot be opened as .xlsx") from None
+        sheet.headers()
+        return sheet
+    if b"\x00" in head:
+        raise FileProblem("the file is neither CSV nor an Excel workbook (.xlsx)")
+    encoding = _encoding(path, head)
+    text = head.decode(encoding, errors="replace")
+    sheet = Sheet(path, "csv", encoding, _delimiter(text))
+    sheet.headers()
+    return sheet
+
+
+def _encoding(path: Path, head: bytes) -> str:
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        with path.open("rb") as handle:
+            while chunk := handle.read(1024 * 1024):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return "cp1252"
+    return "utf-8"
+
+
+def _delimiter(text: str) -> str:
+    first = text.split("\n", 1)[0]
+    counts = {d: first.count(d) for d in (";", ",", "\t")}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] else ";"
+
+
+def _csv_rows(sheet: Sheet) -> Iterator[list[Any]]:
+    with sheet.path.open(encoding=sheet.encoding, errors="replace", newline="") as handle:
+        try:
+            yield from csv.reader(handle, delimiter=sheet.delimiter or ";")
+        except csv.Error as error:
+            raise FileProblem(f"the CSV cannot be read: {error}") from None
+
+
+def _xlsx_rows(path: Path) -> Iterator[list[Any]]:
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(path, read_only=True, data_only=True)
+    except Exception as error:  # openpyxl raises many kinds for a broken file
+        raise FileProblem(f"the workbook is broken: {error}") from None
+    try:
+        worksheet = workbook.worksheets[0]
+        for values in worksheet.iter_rows(values_only=True):
+            yield list(values)
+    finally:
+        workbook.close()
+
+
+def csv_bytes(rows: list[list[Any]], delimiter: str = ";", bom: bool = True) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=delimiter)
+    writer.writerows(rows)
+    return (("\ufeff" if bom else "") + buffer.getvalue()).encode()

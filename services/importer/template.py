@@ -1,0 +1,63 @@
+"""The import template, made from the tenant's current settings: the standard columns and one
+per additional field, with Finnish headers. The XLSX has a second sheet that tells, for each
+column, whether it is required, what a value looks like and which values are allowed."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from psa.customer_rules.settings_view import SettingsView
+
+from .columns import Column, columns
+from .reader import csv_bytes
+
+INSTRUCTIONS = ("Sarake", "Pakollinen", "Muoto", "Sallitut arvot", "Englanniksi")
+
+
+def instruction_rows(known: list[Column]) -> list[list[Any]]:
+    return [
+        [
+            column.header,
+            "kyllä" if column.required else "ei",
+            column.format,
+            "; ".join(column.allowed),
+            column.english[0] if column.english else "",
+        ]
+        for column in known
+    ]
+
+
+def template_csv(view: SettingsView) -> bytes:
+    """Headers only, UTF-8 with a BOM and `;`, as spreadsheets in Finland open it."""
+    return csv_bytes([[c.header for c in columns(view)]])
+
+
+def template_xlsx(view: SettingsView) -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    known = columns(view)
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.title = "Asiakkaat"
+    sheet.append([c.header for c in known])
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for index, column in enumerate(known, start=1):
+        sheet.column_dimensions[sheet.cell(1, index).column_letter].width = max(
+            12, len(column.header) + 2
+        )
+    sheet.freeze_panes = "A2"
+    guide = workbook.create_sheet("Ohjeet")
+    guide.append(list(INSTRUCTIONS))
+    for cell in guide[1]:
+        cell.font = Font(bold=True)
+    for row in instruction_rows(known):
+        guide.append(row)
+    for letter, width in zip("ABCDE", (30, 12, 50, 60, 25), strict=True):
+        guide.column_dimensions[letter].width = width
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

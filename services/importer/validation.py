@@ -1,0 +1,231 @@
+"""A file row to a customer, checked as the customers service will check it: every error of the
+row at once, each with its column and a message a person understands."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from typing import Any
+
+from psa.customer_rules.business_id import normalize_business_id
+from psa.customer_rules.rules import (
+    check_contact,
+    check_details,
+    check_number,
+    check_relationship,
+)
+from psa.customer_rules.settings_view import SettingsView
+
+from .columns import Column, header_key
+
+KINDS = {
+    "yritys": "company",
+    "company": "company",
+    "alihankkija": "subcontractor",
+    "subcontractor": "subcontractor",
+    "kuluttaja": "consumer",
+    "consumer": "consumer",
+    "henkilo": "consumer",
+    "henkilö": "consumer",
+}
+TRUE = {"kyllä", "kylla", "k", "yes", "y", "x", "1", "true", "tosi"}
+FALSE = {"ei", "no", "n", "0", "false", "epätosi", ""}
+# Which column an error of the customers' rules belongs to.
+RULE_COLUMNS = {
+    "name": "name",
+    "kind": "kind",
+    "number": "number",
+    "business_id": "business_id",
+    "company_group_id": "company_group",
+    "relationship.type_id": "type",
+    "relationship.group_id": "group",
+    "relationship.account_manager_id": "account_manager",
+    "relationship.team": "team",
+    "relationship.customer_team": "customer_team",
+    "address.street": "street",
+    "address.postal_code": "postal_code",
+    "address.city": "city",
+    "address.country": "country",
+    "contact.name": "contact_name",
+    "contact.email": "contact_email",
+    "contact.phone": "contact_phone",
+}
+
+
+@dataclass
+class CheckedRow:
+    number: int  # the row's number in the file
+    customer: dict[str, Any]  # the create body the customers service gets
+    parent_number: str | None
+    errors: list[tuple[str, str]] = field(default_factory=list)  # (column key, message)
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime.datetime):
+        return value.date().isoformat()
+    return str(value).strip()
+
+
+def _split(value: Any) -> list[str]:
+    text = _text(value).replace("|", ";")
+    return [part.strip() for part in text.split(";") if part.strip()]
+
+
+def _by_name(items: dict[str, dict[str, Any]], wanted: str) -> str | None:
+    key = header_key(wanted)
+    for item_id, item in items.items():
+        if item_id == wanted or header_key(item["name"]) == key:
+            return item_id
+    return None
+
+
+class RowChecker:
+    """Checks rows against one tenant's settings, as a given company's user adds them."""
+
+    def __init__(self, view: SettingsView, company_id: str, columns: list[Column]) -> None:
+        self.view = view
+        self.company_id = company_id
+        self.columns = {c.key: c for c in columns}
+
+    def header(self, key: str) -> str:
+        column = self.columns.get(key)
+        return column.header if column else key
+
+    def check(self, number: int, values: dict[str, Any]) -> CheckedRow:
+        view = self.view
+        document = view.document
+        errors: list[tuple[str, str]] = []
+        data: dict[str, Any] = {"name": _text(values.get("name")) or None}
+        kind_text = _text(values.get("kind"))
+        if kind_text:
+            kind = KINDS.get(kind_text.casefold())
+            if kind is None:
+                errors.append(("kind", f"'{kind_text}' is not yritys, alihankkija or kuluttaja"))
+            data["kind"] = kind
+        business_id = _text(values.get("business_id"))
+        if business_id:
+            data["business_id"] = business_id
+        company_group = _text(values.get("company_group"))
+        if company_group:
+            found = _by_name(document["company_groups"], company_group)
+            if found is None:
+                errors.append(("company_group", f"no company group named '{company_group}'"))
+            data["company_group_id"] = found
+        address = {
+            key: _text(values.get(key)) or None
+            for key in ("street", "postal_code", "city", "country")
+        }
+        if any(address.values()):
+            data["address"] = address
+        fields: dict[str, Any] = {}
+        for key, value in values.items():
+            if key.startswith("field:"):
+                field_id = key.removeprefix("field:")
+                spec = view.field(field_id)
+                if spec is not None:
+                    converted = self._field_value(spec, value, errors, key)
+                    if converted is not None:
+                        fields[field_id] = converted
+        data["fields"] = fields
+        rule_errors: list[tuple[str, str]] = []
+        details = check_details(view, data, rule_errors, existing=None)
+        relationship_data: dict[str, Any] = {}
+        for key, items in (("type", "customer_types"), ("group", "customer_groups")):
+            text = _text(values.get(key))
+            if text:
+                found = _by_name(document[items], text)
+                what = "customer type" if key == "type" else "customer group"
+                if found is None:
+                    names = ", ".join(
+                        i["name"] for i in document[items].values() if not i.get("archived")
+                    )
+                    errors.append((key, f"no {what} named '{text}' (there are: {names})"))
+                else:
+                    relationship_data[f"{key}_id"] = found
+        if "group_id" not in relationship_data and not any(e[0] == "group" for e in errors):
+            relationship_data["group_id"] = None
+        manager = _text(values.get("account_manager"))
+        if manager:
+            found = _by_name(document["users"], manager)
+            if found is None:
+                errors.append(("account_manager", f"no user named '{manager}'"))
+            else:
+                relationship_data["account_manager_id"] = found
+        for key in ("team", "customer_team"):
+            if _text(values.get(key)):
+                relationship_data[key] = _text(values.get(key))
+        tags = _split(values.get("tags"))
+        if tags:
+            relationship_data["tags"] = tags
+        relationship = check_relationship(
+            view,
+            relationship_data,
+            rule_errors,
+            company_id=self.company_id,
+            kind=details.get("kind") or "company",
+            existing=None,
+        )
+        customer_number = check_number(view, _text(values.get("number")) or None, rule_errors)
+        contact = None
+        contact_values = {
+            key: _text(values.get(f"contact_{key}")) or None for key in ("name", "email", "phone")
+        }
+        if any(contact_values.values()):
+            contact = check_contact(contact_values, rule_errors)
+        for where, message in rule_errors:
+            if where.startswith("fields."):
+                errors.append((f"field:{where.removeprefix('fields.')}", message))
+            elif where in RULE_COLUMNS:
+                column = RULE_COLUMNS[where]
+                if not any(e[0] == column for e in errors):
+                    errors.append((column, message))
+            else:
+                errors.append((where, message))
+        customer = {
+            **details,
+            "kind": details.get("kind") or "company",
+            "fields": details.get("fields") or {},
+            "number": customer_number,
+            "relationship": relationship,
+            "contact": contact,
+        }
+        parent = _text(values.get("parent_number")) or None
+        return CheckedRow(number, customer, parent, errors)
+
+    def _field_value(
+        self, spec: dict[str, Any], value: Any, errors: list[tuple[str, str]], key: str
+    ) -> Any:
+        kind = spec["type"]
+        if value is None or _text(value) == "":
+            return None
+        if kind == "checkbox":
+            if isinstance(value, bool):
+                return value
+            text = _text(value).casefold()
+            if text in TRUE:
+                return True
+            if text in FALSE:
+                return False
+            errors.append((key, f"{spec['name']}: '{_text(value)}' is not kyllä/ei"))
+            return None
+        if kind == "multiselect":
+            return _split(value)
+        if kind == "date" and isinstance(value, datetime.datetime | datetime.date):
+            return value if isinstance(value, datetime.date) else value.date()
+        return _text(value)
+
+
+def duplicate_key(customer: dict[str, Any]) -> tuple[str | None, str | None]:
+    """The business id and the number (case-insensitively) a row would take."""
+    business_id = customer.get("business_id")
+    if business_id:
+        try:
+            business_id = normalize_business_id(business_id)
+        except ValueError:
+            business_id = None
+    number = customer.get("number")
+    return business_id, (number.casefold() if number else None)

@@ -1,0 +1,290 @@
+"""Import files as people make them: CSV in the encodings and delimiters spreadsheets in
+Finland write, XLSX, broken and foreign files; headers in Finnish or English; every error of
+a row with its column."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+from openpyxl import Workbook, load_workbook
+
+from psa.customer_rules.settings_view import SettingsView, new_document
+from services.importer.columns import columns, header_key, map_headers
+from services.importer.reader import FileProblem, open_sheet
+from services.importer.template import template_csv, template_xlsx
+from services.importer.validation import RowChecker
+
+TENANT = "00000000-0000-0000-0000-000000000001"
+
+
+def view(**changes: Any) -> SettingsView:
+    document = new_document(TENANT)
+    document["companies"] = {"c1": "Yhtiö"}
+    document["users"] = {
+        "maija": {
+            "id": "maija",
+            "name": "Maija Meikäläinen",
+            "company_id": "c1",
+            "company_ids": ["c1"],
+            "roles": ["user"],
+        }
+    }
+    document["customer_types"] = {
+        "t-asiakas": {
+            "id": "t-asiakas",
+            "name": "Asiakas",
+            "invoicing_allowed": True,
+            "archived": False,
+        },
+        "t-ali": {
+            "id": "t-ali",
+            "name": "Alihankkija",
+            "invoicing_allowed": False,
+            "archived": False,
+        },
+    }
+    document["default_types"] = {
+        "customer": "t-asiakas",
+        "subcontractor": "t-ali",
+        "consumer": None,
+    }
+    document["customer_groups"] = {
+        "g-1": {"id": "g-1", "name": "Avainasiakkaat", "integration_id": None, "archived": False}
+    }
+    document["fields"] = {
+        "f-ala": {
+            "id": "f-ala",
+            "name": "Toimiala",
+            "type": "dropdown",
+            "archived": False,
+            "options": [
+                {"id": "o-1", "name": "Rakentaminen", "archived": False},
+                {"id": "o-2", "name": "Kauppa", "archived": False},
+            ],
+            "shown_in_details_and_list": True,
+            "mandatory": False,
+            "shown_in_reports": True,
+            "hubspot_property_id": None,
+        },
+        "f-vip": {
+            "id": "f-vip",
+            "name": "VIP",
+            "type": "checkbox",
+            "archived": False,
+            "options": [],
+            "shown_in_details_and_list": True,
+            "mandatory": False,
+            "shown_in_reports": True,
+            "hubspot_property_id": None,
+        },
+        "f-alku": {
+            "id": "f-alku",
+            "name": "Asiakkuus alkaen",
+            "type": "date",
+            "archived": False,
+            "options": [],
+            "shown_in_details_and_list": True,
+            "mandatory": True,
+            "shown_in_reports": True,
+            "hubspot_property_id": None,
+        },
+    }
+    document["field_order"] = ["f-ala", "f-vip", "f-alku"]
+    document.update(changes)
+    return SettingsView(document)
+
+
+def write(tmp_path: Path, name: str, data: bytes) -> Path:
+    path = tmp_path / name
+    path.write_bytes(data)
+    return path
+
+
+def rows_of(path: Path) -> tuple[list[Any], list[tuple[int, list[Any]]]]:
+    sheet = open_sheet(path, path.name)
+    return sheet.headers(), list(sheet.rows())
+
+
+def test_windows_1252_semicolon_csv_with_finnish_characters(tmp_path):
+    text = 'Nimi;Y-tunnus;Postitoimipaikka\r\n"Äänekosken Öljy Oy";0737546-2;Äänekoski\r\n'
+    path = write(tmp_path, "asiakkaat.csv", text.encode("cp1252"))
+    headers, rows = rows_of(path)
+    assert headers == ["Nimi", "Y-tunnus", "Postitoimipaikka"]
+    assert rows == [(2, ["Äänekosken Öljy Oy", "0737546-2", "Äänekoski"])]
+
+
+def test_utf8_without_bom_comma_csv_with_a_line_break_inside_quotes(tmp_path):
+    text = 'name,street address\n"Kahvila Sävel","Kauppakatu 1\nB 4"\n\n"Öö",""\n'
+    path = write(tmp_path, "customers.csv", text.encode("utf-8"))
+    headers, rows = rows_of(path)
+    assert headers == ["name", "street address"]
+    assert rows == [(2, ["Kahvila Sävel", "Kauppakatu 1\nB 4"]), (4, ["Öö", ""])]
+
+
+def test_utf8_with_bom(tmp_path):
+    path = write(tmp_path, "a.csv", "\ufeffNimi;Laji\nÅke;kuluttaja\n".encode())
+    headers, rows = rows_of(path)
+    assert headers == ["Nimi", "Laji"]
+    assert rows == [(2, ["Åke", "kuluttaja"])]
+
+
+def test_xlsx_written_by_openpyxl(tmp_path):
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.append(["Nimi", "Asiakkuus alkaen", "Asiakasnumero"])
+    sheet.append(["Öljy Oy", __import__("datetime").datetime(2025, 3, 1), 1001])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    headers, rows = rows_of(write(tmp_path, "a.xlsx", buffer.getvalue()))
+    assert headers == ["Nimi", "Asiakkuus alkaen", "Asiakasnumero"]
+    assert rows[0][0] == 2 and rows[0][1][0] == "Öljy Oy" and rows[0][1][2] == 1001
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "message"),
+    [
+        ("empty.csv", b"", "empty"),
+        ("photo.csv", b"\x89PNG\r\n\x1a\n\x00\x00\x00", "neither CSV nor"),
+        ("protected.xlsx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100, "protected"),
+        ("broken.xlsx", b"PK\x03\x04 this is not a zip file", "broken"),
+    ],
+)
+def test_files_that_cannot_be_read_say_why(tmp_path, name, data, message):
+    with pytest.raises(FileProblem) as raised:
+        open_sheet(write(tmp_path, name, data), name)
+    assert message in raised.value.message
+
+
+def test_a_zip_that_is_not_a_workbook(tmp_path):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("readme.txt", "hello")
+    with pytest.raises(FileProblem) as raised:
+        open_sheet(write(tmp_path, "a.xlsx", buffer.getvalue()), "a.xlsx")
+    assert "not an Excel workbook" in raised.value.message
+
+
+def test_headers_match_in_finnish_or_english_whatever_the_case_and_accents():
+    known = columns(view())
+    assert header_key("  Y-TUNNUS ") == header_key("y tunnus")
+    mapping = map_headers(
+        ["NIMI", "business id", "Asiakasryhma", "Toimiala", "Lempiväri", "asiakkuus ALKAEN"],
+        known,
+    )
+    assert mapping.positions == {
+        0: "name",
+        1: "business_id",
+        2: "group",
+        3: "field:f-ala",
+        5: "field:f-alku",
+    }
+    assert mapping.unknown == ["Lempiväri"]
+    assert mapping.missing_required == []
+
+
+def test_a_mapping_given_renames_and_leaves_out_columns():
+    known = columns(view())
+    mapping = map_headers(
+        ["Yritys", "Muistiinpanot", "Alkoi"],
+        known,
+        {"Yritys": "Nimi", "Muistiinpanot": None, "Alkoi": "Asiakkuus alkaen"},
+    )
+    assert mapping.positions == {0: "name", 2: "field:f-alku"}
+    assert mapping.unknown == []
+
+
+def test_required_columns_missing_from_the_file_are_named():
+    mapping = map_headers(["Y-tunnus"], columns(view()))
+    assert [c.header for c in mapping.missing_required] == ["Nimi", "Asiakkuus alkaen"]
+
+
+def test_every_error_of_a_row_at_once_with_its_column():
+    checker = RowChecker(view(), "c1", columns(view()))
+    row = checker.check(
+        7,
+        {
+            "name": "",
+            "kind": "kumppani",
+            "business_id": "1234567-8",
+            "type": "Tuntematon",
+            "account_manager": "Matti",
+            "contact_email": "ei-osoite",
+            "field:f-vip": "ehkä",
+        },
+    )
+    columns_with_errors = {column for column, _ in row.errors}
+    assert columns_with_errors == {
+        "name",
+        "kind",
+        "business_id",
+        "type",
+        "account_manager",
+        "contact_email",
+        "contact_name",
+        "field:f-vip",
+        "field:f-alku",
+    }
+    assert dict(row.errors)["type"] == (
+        "no customer type named 'Tuntematon' (there are: Asiakas, Alihankkija)"
+    )
+
+
+def test_a_good_row_becomes_the_customer_the_customers_service_gets():
+    checker = RowChecker(view(), "c1", columns(view()))
+    row = checker.check(
+        2,
+        {
+            "name": " Äänekosken  Öljy Oy ",
+            "kind": "Alihankkija",
+            "business_id": "0737546-2",
+            "group": "avainasiakkaat",
+            "account_manager": "maija meikäläinen",
+            "tags": "öljy | kuljetus;öljy",
+            "field:f-ala": "rakentaminen",
+            "field:f-vip": "X",
+            "field:f-alku": "1.3.2025",
+            "contact_name": "Pekka",
+            "contact_email": "pekka@oljy.fi",
+        },
+    )
+    assert row.errors == []
+    customer = row.customer
+    assert customer["name"] == "Äänekosken Öljy Oy"
+    assert customer["kind"] == "subcontractor"
+    assert customer["relationship"]["type_id"] == "t-ali"
+    assert customer["relationship"]["group_id"] == "g-1"
+    assert customer["relationship"]["account_manager_id"] == "maija"
+    assert customer["relationship"]["tags"] == ["öljy", "kuljetus"]
+    assert customer["fields"] == {"f-ala": "o-1", "f-vip": True, "f-alku": "2025-03-01"}
+    assert customer["contact"]["email"] == "pekka@oljy.fi"
+
+
+def test_manual_numbering_requires_a_number():
+    settings = view(numbering={"mode": "manual", "next_number": 1})
+    checker = RowChecker(settings, "c1", columns(settings))
+    row = checker.check(3, {"name": "A", "field:f-alku": "2025-01-01"})
+    assert row.errors == [("number", "is required: the customer numbers are given by hand")]
+
+
+def test_the_templates_have_every_column_and_explain_them(tmp_path):
+    settings = view()
+    csv_text = template_csv(settings).decode("utf-8-sig")
+    assert csv_text.splitlines()[0].startswith("Nimi;Laji;Asiakasnumero;Y-tunnus")
+    assert csv_text.splitlines()[0].endswith("Toimiala;VIP;Asiakkuus alkaen")
+    path = write(tmp_path, "pohja.xlsx", template_xlsx(settings))
+    workbook = load_workbook(path)
+    assert workbook.sheetnames == ["Asiakkaat", "Ohjeet"]
+    guide = {row[0]: row for row in workbook["Ohjeet"].iter_rows(min_row=2, values_only=True)}
+    assert guide["Nimi"][1] == "kyllä"
+    assert guide["Toimiala"][3] == "Rakentaminen; Kauppa"
+    assert guide["Asiakastyyppi"][3] == "Asiakas; Alihankkija"
+    assert guide["Asiakkuus alkaen"][1] == "kyllä"
+    # The template reads back as an import file with every column recognised.
+    sheet = open_sheet(path, "pohja.xlsx")
+    mapping = map_headers(sheet.headers(), columns(settings))
+    assert mapping.unknown == [] and len(mapping.positions) == len(columns(settings))
