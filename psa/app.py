@@ -11,6 +11,9 @@ from fastapi import FastAPI
 from services.customers.api import router as customers_router
 from services.customers.bootstrap import build_application as build_customers
 from services.customers.bootstrap import build_workers as customers_workers
+from services.importer.api import router as importer_router
+from services.importer.bootstrap import build_application as build_importer
+from services.importer.bootstrap import build_workers as importer_workers
 from services.settings.api import router as settings_router
 from services.settings.bootstrap import build_application as build_settings
 from services.settings.bootstrap import build_workers as settings_workers
@@ -34,27 +37,32 @@ def create_app(config: Config | None = None) -> FastAPI:
         app.state.settings_app = settings
         app.state.customers_app = customers
         app.state.settings_projection = projection
-        workers = None
+        importer, importer_settings = build_importer(config)
+        app.state.importer_app = importer
+        app.state.importer_settings = importer_settings
         if config.redis_url:
             client = redis_client(config.redis_url)
             workers = Workers(
                 settings_workers(config, settings, client)
-                + customers_workers(config, customers, projection, client),
+                + customers_workers(config, customers, projection, client)
+                + importer_workers(config, importer, importer_settings, client),
                 client,
             )
-            workers.start()
         else:
             log.warning("REDIS_URL is not set: settings changes do not reach the customers")
+            workers = Workers(importer_workers(config, importer, importer_settings, None))
+        workers.start()
         try:
             yield
         finally:
-            if workers is not None:
-                await workers.stop()
+            await workers.stop()
             settings.close()
             customers.close()
+            importer.close()
 
     app = new_api("PSA customer section", lifespan)
     app.state.jwt_secret = load_secret(config)
     app.include_router(settings_router)
     app.include_router(customers_router)
+    app.include_router(importer_router)
     return app

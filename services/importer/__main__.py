@@ -1,0 +1,18 @@
+"""`python -m services.importer`: the importer alone, as compose runs it."""
+
+from __future__ import annotations
+
+import uvicorn
+
+from psa.config import Config
+
+from .main import create_app
+
+
+def main() -> None:
+    config = Config()
+    uvicorn.run(create_app(config), host=config.host, port=config.port, log_level=config.log_level)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,194 @@
+"""Imports: the template, uploads, a job's status and errors, cancelling. Admins only.
+
+An upload is checked as a file at once (empty, another format, a protected or broken
+workbook: 422) and answered 202 with its job; the rows are checked in the background."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, File, Form, Header, Query, Request, Response, UploadFile
+from fastapi.responses import StreamingResponse
+
+from psa.auth import Principal
+from psa.customer_rules.projection import SettingsProjection
+from psa.customer_rules.settings_view import SettingsView
+from psa.errors import DomainError, NotReadyError, PermissionDeniedError
+from psa.http import POSITION_HEADER, TenantPrincipal
+
+from ..application import ImporterApplication, check_options, new_upload_path
+from ..reader import MAX_BYTES, FileProblem, open_sheet
+from ..template import template_csv, template_xlsx
+
+router = APIRouter(prefix="/api/v1/imports", tags=["imports"])
+SETTINGS_WAIT_SECONDS = 2.0
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class TooLarge(DomainError):
+    status = 413
+    title = "The file is too large"
+    type_slug = "too-large"
+
+
+def get_app(request: Request) -> ImporterApplication:
+    app: ImporterApplication = request.app.state.importer_app
+    return app
+
+
+def admin(principal: TenantPrincipal) -> Principal:
+    if not principal.is_admin:
+        raise PermissionDeniedError("importing customers needs the admin role")
+    if not principal.company:
+        raise DomainError(
+            "the token names no company to import into: get one with --company", "company"
+        )
+    return principal
+
+
+App = Annotated[ImporterApplication, Depends(get_app)]
+Admin = Annotated[Principal, Depends(admin)]
+
+
+def settings_view(
+    request: Request,
+    principal: Admin,
+    position: Annotated[int | None, Header(alias=POSITION_HEADER)] = None,
+) -> SettingsView:
+    projection: SettingsProjection = request.app.state.importer_settings
+    if position is not None and not projection.wait_for(position, SETTINGS_WAIT_SECONDS):
+        raise NotReadyError(
+            f"the settings change at position {position} has not reached the importer yet",
+            POSITION_HEADER,
+        )
+    view = projection.view(str(principal.tenant))
+    if view is None:
+        raise NotReadyError("the tenant's settings have not reached the importer yet")
+    return view
+
+
+Settings = Annotated[SettingsView, Depends(settings_view)]
+
+
+@router.get("/template", summary="The import template, made from the current settings")
+def template(settings: Settings, format: Literal["xlsx", "csv"] = "xlsx") -> Response:
+    if format == "csv":
+        return Response(
+            template_csv(settings),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": 'attachment; filename="asiakkaat-pohja.csv"'},
+        )
+    return Response(
+        template_xlsx(settings),
+        media_type=XLSX,
+        headers={"Content-Disposition": 'attachment; filename="asiakkaat-pohja.xlsx"'},
+    )
+
+
+@router.post("", status_code=202, summary="Upload a file to import (checked in the background)")
+def upload(
+    app: App,
+    principal: Admin,
+    settings: Settings,
+    response: Response,
+    file: Annotated[UploadFile, File(description="An .xlsx or .csv file")],
+    dry_run: Annotated[bool, Form()] = False,
+    skip_errors: Annotated[bool, Form()] = False,
+    update_existing: Annotated[bool, Form()] = False,
+    mapping: Annotated[
+        str | None,
+        Form(description="JSON: file column → column of the import, or null to leave it out"),
+    ] = None,
+) -> dict[str, Any]:
+    options = {"dry_run": dry_run, "skip_errors": skip_errors, "update_existing": update_existing}
+    check_options(options)
+    columns_given: dict[str, str | None] | None = None
+    if mapping:
+        try:
+            columns_given = json.loads(mapping)
+        except ValueError:
+            raise DomainError("must be a JSON object of column names", "mapping") from None
+        if not isinstance(columns_given, dict) or not all(
+            isinstance(v, str | None) for v in columns_given.values()
+        ):
+            raise DomainError("must map file columns to a column name or null", "mapping")
+    path = new_upload_path(app.files / "incoming")
+    size = 0
+    try:
+        with path.open("wb") as target:
+            while chunk := file.file.read(1024 * 1024):
+                size += len(chunk)
+                if size > MAX_BYTES:
+                    raise TooLarge(
+                        f"the file is larger than {MAX_BYTES // (1024 * 1024)} MiB", "file"
+                    )
+                target.write(chunk)
+        filename = file.filename or "upload"
+        try:
+            open_sheet(path, filename)
+        except FileProblem as problem:
+            raise DomainError(problem.message, "file") from None
+        job = app.queue(
+            tenant_id=str(principal.tenant),
+            company_id=str(principal.company),
+            actor_id=principal.sub,
+            actor_name=principal.name,
+            filename=filename,
+            upload=path,
+            options=options,
+            mapping=columns_given,
+        )
+    finally:
+        path.unlink(missing_ok=True)
+    response.headers["Location"] = f"/api/v1/imports/{job.id}"
+    return job.as_dict()
+
+
+@router.get("/{job_id}", summary="An import's status and counts")
+def status(app: App, principal: Admin, job_id: UUID) -> dict[str, Any]:
+    return app.job(str(principal.tenant), job_id).as_dict()
+
+
+@router.post("/{job_id}/cancel", summary="Stop an import between batches")
+def cancel(app: App, principal: Admin, job_id: UUID) -> dict[str, Any]:
+    return app.cancel(str(principal.tenant), job_id).as_dict()
+
+
+@router.get("/{job_id}/errors", summary="The errors of an import, row by row")
+def errors(
+    app: App,
+    principal: Admin,
+    job_id: UUID,
+    format: Literal["json", "csv"] = "json",
+    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> Any:
+    app.job(str(principal.tenant), job_id)
+    if format == "csv":
+        return StreamingResponse(
+            _error_lines(app, job_id),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="virheet-{job_id}.csv"'},
+        )
+    items, total = app.errors(job_id, offset, limit)
+    following = offset + len(items)
+    return {"items": items, "total": total, "next_offset": following if following < total else None}
+
+
+def _error_lines(app: ImporterApplication, job_id: UUID) -> Iterator[bytes]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";")
+    buffer.write("\ufeff")
+    writer.writerow(["Rivi", "Sarake", "Virhe"])
+    for count, error in enumerate(app.all_errors(job_id), start=1):
+        writer.writerow([error["row"], error["column"], error["message"]])
+        if count % 500 == 0:
+            yield buffer.getvalue().encode()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue().encode()

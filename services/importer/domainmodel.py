@@ -1,0 +1,117 @@
+"""The `ImportJob` aggregate: one upload of a customer register, from queued to its end, with
+who started it, its options and its counts. Per-row errors are rows of a table beside it (a
+million-row file can have a million of them), not events."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+
+from psa.domain import PlainStateCopy
+from psa.errors import ConflictError
+
+STATUSES = (
+    "queued",
+    "validating",
+    "running",
+    "completed",
+    "completed_with_errors",
+    "failed",
+    "cancelled",
+)
+FINAL = ("completed", "completed_with_errors", "failed", "cancelled")
+COUNTS = ("total_rows", "processed", "created", "updated", "skipped", "failed")
+
+
+class ImportJob(PlainStateCopy, Aggregate):
+    """An import of a file into a tenant's customers."""
+
+    @event("Queued")
+    def __init__(
+        self,
+        tenant_id: str,
+        company_id: str,
+        actor_id: str,
+        actor_name: str,
+        filename: str,
+        options: dict[str, Any],
+        mapping: dict[str, str | None] | None,
+    ) -> None:
+        self.tenant_id = tenant_id
+        self.company_id = company_id
+        self.actor_id = actor_id
+        self.actor_name = actor_name
+        self.filename = filename
+        self.options = dict(options)
+        self.mapping = dict(mapping) if mapping else None
+        self.status = "queued"
+        self.counts = dict.fromkeys(COUNTS, 0)
+        self.unknown_columns: list[str] = []
+        self.problem: str | None = None
+        self.cancel_requested = False
+        self.started_at: Any = None
+        self.finished_at: Any = None
+
+    @property
+    def final(self) -> bool:
+        return self.status in FINAL
+
+    @event("Started")
+    def start(self) -> None:
+        self.status = "validating"
+        self.started_at = self.modified_on
+
+    @event("Validated")
+    def validated(self, total_rows: int, failed: int, unknown_columns: list[str]) -> None:
+        self.counts["total_rows"] = total_rows
+        self.counts["failed"] = failed
+        self.unknown_columns = list(unknown_columns)
+
+    @event("Progressed")
+    def progressed(self, counts: dict[str, int]) -> None:
+        self.status = "running"
+        self.counts.update(counts)
+
+    def request_cancel(self) -> None:
+        if self.final:
+            raise ConflictError(f"the import has ended ({self.status})", "status")
+        if not self.cancel_requested:
+            self._cancel_requested()
+
+    @event("CancelRequested")
+    def _cancel_requested(self) -> None:
+        self.cancel_requested = True
+        if self.status == "queued":
+            self.status = "cancelled"
+            self.finished_at = self.modified_on
+
+    @event("Finished")
+    def finish(self, status: str, counts: dict[str, int], problem: str | None = None) -> None:
+        assert status in FINAL
+        self.status = status
+        self.counts.update(counts)
+        self.problem = problem
+        self.finished_at = self.modified_on
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": str(self.id),
+            "status": self.status,
+            "filename": self.filename,
+            "options": self.options,
+            **self.counts,
+            "unknown_columns": self.unknown_columns,
+            "problem": self.problem,
+            "cancel_requested": self.cancel_requested,
+            "created_by": {"id": self.actor_id, "name": self.actor_name},
+            "created_at": self.created_on,
+            "started_at": self.started_at,
+            "finished_at": self.finished_at,
+            "version": self.version,
+        }
+
+
+def job_id(value: str) -> UUID:
+    return UUID(value)

@@ -1,0 +1,141 @@
+"""Imports over HTTP: the template from the settings, uploads answered at once, every row's
+errors reported by row and column, files that cannot be read refused, admins only."""
+
+from __future__ import annotations
+
+import csv
+import io
+import time
+from typing import Any
+
+from openpyxl import load_workbook
+
+from tests.integration.customers.conftest import System
+from tests.integration.settings.conftest import Tenant
+
+IMPORTS = "/api/v1/imports"
+
+
+def upload(system: System, tenant: Tenant, name: str, data: bytes, **options: Any) -> Any:
+    headers = {**system.admin(tenant), "Settings-Position": system.position}
+    form = {key: str(value).lower() for key, value in {"dry_run": True, **options}.items()}
+    return system.http.post(IMPORTS, files={"file": (name, data)}, data=form, headers=headers)
+
+
+def finished(system: System, tenant: Tenant, job_id: str) -> dict[str, Any]:
+    deadline = time.monotonic() + 20
+    while True:
+        job: dict[str, Any] = system.http.get(
+            f"{IMPORTS}/{job_id}", headers=system.admin(tenant)
+        ).json()
+        if job["status"] not in ("queued", "validating", "running"):
+            return job
+        assert time.monotonic() < deadline, job
+        time.sleep(0.05)
+
+
+def test_a_dry_run_reports_every_error_of_every_row(system: System, tenant: Tenant):
+    field = system.settings_change(
+        tenant, "POST", "/fields", {"name": "Asiakkuus alkaen", "type": "date", "mandatory": True}
+    )
+    system.settings_change(tenant, "POST", "/groups", {"name": "Avainasiakkaat"})
+    text = (
+        "Nimi;Y-tunnus;Asiakasryhmä;Asiakkuus alkaen;Asiakasnumero;Lempiväri\r\n"
+        "Äänekosken Öljy Oy;0737546-2;avainasiakkaat;1.3.2025;100;sininen\r\n"
+        ";1234567-8;Tuntematon;huomenna;101;\r\n"
+        "Toinen Öljy Oy;0737546-2;;2025-01-01;100;\r\n"
+    )
+    response = upload(system, tenant, "asiakkaat.csv", text.encode("cp1252"))
+    assert response.status_code == 202, response.text
+    job = response.json()
+    assert job["status"] in ("queued", "validating", "completed_with_errors")
+    assert response.headers["Location"] == f"{IMPORTS}/{job['id']}"
+    job = finished(system, tenant, job["id"])
+    assert job["status"] == "completed_with_errors"
+    assert (job["total_rows"], job["processed"], job["failed"], job["created"]) == (3, 3, 2, 0)
+    assert job["unknown_columns"] == ["Lempiväri"]
+    errors = system.http.get(f"{IMPORTS}/{job['id']}/errors", headers=system.admin(tenant)).json()
+    found = {(e["row"], e["column"]) for e in errors["items"]}
+    assert found == {
+        (1, "Lempiväri"),
+        (3, "Nimi"),
+        (3, "Y-tunnus"),
+        (3, "Asiakasryhmä"),
+        (3, "Asiakkuus alkaen"),
+        (4, "Y-tunnus"),
+        (4, "Asiakasnumero"),
+    }
+    messages = {(e["row"], e["column"]): e["message"] for e in errors["items"]}
+    assert messages[(4, "Y-tunnus")] == "the same business id as row 2"
+    assert "Tuntematon" in messages[(3, "Asiakasryhmä")]
+    assert field["name"] in messages[(3, "Asiakkuus alkaen")]
+    report = system.http.get(
+        f"{IMPORTS}/{job['id']}/errors?format=csv", headers=system.admin(tenant)
+    )
+    rows = list(csv.reader(io.StringIO(report.content.decode("utf-8-sig")), delimiter=";"))
+    assert rows[0] == ["Rivi", "Sarake", "Virhe"]
+    assert len(rows) == 1 + len(found)
+    # Nothing was created: it was a dry run.
+    listed = system.http.get(
+        "/api/v1/customers", headers=system.headers(tenant, roles=("user",))
+    ).json()
+    assert listed["total"] == 0
+
+
+def test_the_template_follows_the_settings(system: System, tenant: Tenant):
+    system.settings_change(
+        tenant,
+        "POST",
+        "/fields",
+        {"name": "Toimiala", "type": "dropdown", "options": ["Rakentaminen", "Kauppa"]},
+    )
+    headers = {**system.admin(tenant), "Settings-Position": system.position}
+    response = system.http.get(f"{IMPORTS}/template?format=csv", headers=headers)
+    assert response.status_code == 200
+    assert response.content.decode("utf-8-sig").strip().endswith(";Toimiala")
+    response = system.http.get(f"{IMPORTS}/template", headers=headers)
+    workbook = load_workbook(io.BytesIO(response.content))
+    guide = {r[0]: r for r in workbook["Ohjeet"].iter_rows(min_row=2, values_only=True)}
+    assert guide["Toimiala"][3] == "Rakentaminen; Kauppa"
+
+
+def test_files_that_cannot_be_read_are_refused_at_once(system: System, tenant: Tenant):
+    for name, data, message in (
+        ("tyhja.csv", b"", "empty"),
+        ("suojattu.xlsx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 64, "protected"),
+        ("rikki.xlsx", b"PK\x03\x04 broken", "broken"),
+    ):
+        response = upload(system, tenant, name, data)
+        assert response.status_code == 422, response.text
+        assert response.headers["content-type"] == "application/problem+json"
+        (error,) = response.json()["errors"]
+        assert error["field"] == "file" and message in error["message"]
+
+
+def test_a_file_without_a_required_column_fails_naming_it(system: System, tenant: Tenant):
+    response = upload(system, tenant, "a.csv", b"Y-tunnus\n0737546-2\n")
+    job = finished(system, tenant, response.json()["id"])
+    assert job["status"] == "failed"
+    assert job["problem"] == "required columns are missing: Nimi"
+
+
+def test_imports_are_for_admins_of_the_tenant(system: System, tenant: Tenant):
+    headers = system.headers(tenant, roles=("user",))
+    response = system.http.post(
+        IMPORTS,
+        files={"file": ("a.csv", b"Nimi\nA\n")},
+        data={"dry_run": "true"},
+        headers=headers,
+    )
+    assert response.status_code == 403
+    job = upload(system, tenant, "a.csv", b"Nimi\nA\n").json()
+    other = system.create_tenant("Toinen")
+    response = system.http.get(f"{IMPORTS}/{job['id']}", headers=system.admin(other))
+    assert response.status_code == 404
+
+
+def test_cancelling_an_ended_import_is_refused(system: System, tenant: Tenant):
+    job = upload(system, tenant, "a.csv", b"Nimi\nA Oy\n").json()
+    assert finished(system, tenant, job["id"])["status"] == "completed"
+    response = system.http.post(f"{IMPORTS}/{job['id']}/cancel", headers=system.admin(tenant))
+    assert response.status_code == 409
