@@ -8,6 +8,7 @@ from pydantic import TypeAdapter
 
 from .customers import CustomerPayload
 from .envelope import ActorRef, Envelope
+from .imports import CommandPayload, ImportBatchExecuted, ImportBatchQueued, ImportRow, RowOutcome
 from .settings import SettingsPayload
 
 SETTINGS_STREAM = "settings.events.v1"
@@ -22,11 +23,13 @@ def dead_letter_stream(stream: str) -> str:
 
 SettingsEnvelope = Envelope[SettingsPayload]
 CustomerEnvelope = Envelope[CustomerPayload]
+CommandEnvelope = Envelope[CommandPayload]
 
 # Every published schema, by name; a test pins each one to a committed snapshot.
 SCHEMAS: dict[str, TypeAdapter[Any]] = {
     "settings.events.v1": TypeAdapter(SettingsEnvelope),
     "customers.events.v1": TypeAdapter(CustomerEnvelope),
+    "customers.commands.v1": TypeAdapter(CommandEnvelope),
 }
 
 __all__ = [
@@ -35,9 +38,15 @@ __all__ = [
     "SCHEMAS",
     "SETTINGS_STREAM",
     "ActorRef",
+    "CommandEnvelope",
+    "CommandPayload",
     "CustomerEnvelope",
     "CustomerPayload",
     "Envelope",
+    "ImportBatchExecuted",
+    "ImportBatchQueued",
+    "ImportRow",
+    "RowOutcome",
     "SettingsEnvelope",
     "SettingsPayload",
     "dead_letter_stream",

@@ -12,8 +12,10 @@ from faststream.redis import RedisBroker
 from faststream.specification import AsyncAPI
 
 from . import (
+    CUSTOMER_COMMANDS_STREAM,
     CUSTOMERS_STREAM,
     SETTINGS_STREAM,
+    CommandEnvelope,
     CustomerEnvelope,
     SettingsEnvelope,
 )
@@ -33,6 +35,15 @@ broker.publisher(
     title=CUSTOMERS_STREAM,
     description="Customers created and changed and contact persons added, in the order of "
     "the customers service's event log; entry id `<position>-0`.",
+)
+
+broker.publisher(
+    stream=CUSTOMER_COMMANDS_STREAM,
+    schema=CommandEnvelope,
+    title=CUSTOMER_COMMANDS_STREAM,
+    description="Batches of import rows for the customers service, in the order of the "
+    "importer's event log; entry id `<position>-0`. Their outcomes come back on "
+    f"{CUSTOMERS_STREAM} as ImportBatchExecuted.",
 )
 
 asyncapi = AsyncAPI(

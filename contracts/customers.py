@@ -8,6 +8,7 @@ from uuid import UUID
 from pydantic import Field
 
 from .base import Contract
+from .imports import ImportBatchExecuted
 
 Kind = Literal["company", "subcontractor", "consumer"]
 
@@ -102,6 +103,7 @@ CustomerPayload = Annotated[
     | CustomerDetailsChanged
     | CustomerNumberChanged
     | CustomerRelationshipSet
-    | ContactPersonAdded,
+    | ContactPersonAdded
+    | ImportBatchExecuted,
     Field(discriminator="type"),
 ]

@@ -47,7 +47,10 @@ def _transient_errors() -> tuple[type[BaseException], ...]:
 
     from eventsourcing.persistence import InterfaceError, OperationalError
 
+    from psa.errors import NotReadyError
+
     errors: list[type[BaseException]] = [
+        NotReadyError,  # e.g. the settings the entry needs have not arrived yet
         OSError,
         TimeoutError,
         ConnectionError,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable
+from copy import deepcopy
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID, uuid4
@@ -23,7 +24,8 @@ from psa.customer_rules.rules import (
 from psa.customer_rules.settings_view import SettingsView
 from psa.errors import ConflictError, NotFoundError, NotReadyError, ValidationFailed
 
-from .domainmodel.customer import Customer
+from .domainmodel.customer import Customer, import_row_customer_id
+from .domainmodel.import_batch import ImportBatchResult, import_batch_id
 from .domainmodel.numbering import NumberCounter, NumberIndex, counter_id, number_index_id
 
 NUMBER_RETRIES = 30
@@ -316,6 +318,238 @@ class CustomersApplication(ServiceApplication):
             return contact
 
         return self.change(customer_id, expected_version, command)
+
+    # ---------------------------------------------------------------- imports
+    def execute_import_batch(
+        self, tenant_id: str, actor: CustomerActor, batch: dict[str, Any]
+    ) -> bool:
+        """Create (or update) the customers of one import batch, with defaults and numbers,
+        and record each row's outcome, all in one transaction; False if it was done before.
+
+        Rows are checked again against the settings as they are now: a row that became
+        invalid since the importer checked it fails with its reason, the others go on."""
+        job_id = str(batch["job_id"])
+        number = int(batch["batch"])
+        if self.exists(import_batch_id(job_id, number)):
+            return False
+        view = self.settings(tenant_id)
+        counter_key = counter_id(tenant_id)
+        with self.lock(counter_key):
+            for _attempt in range(NUMBER_RETRIES):
+                if self.exists(import_batch_id(job_id, number)):
+                    return False
+                outcomes, aggregates, counter = self._plan_batch(view, tenant_id, actor, batch)
+                result = ImportBatchResult.record(
+                    tenant_id=tenant_id,
+                    actor=actor.pair,
+                    job_id=job_id,
+                    batch=number,
+                    outcomes=outcomes,
+                )
+                try:
+                    self.save(*aggregates, *([counter] if counter else []), result)
+                    for aggregate in aggregates:
+                        if isinstance(aggregate, Customer) and aggregate.version > 1:
+                            self.forget(aggregate.id)  # updated from a copy: read it again
+                except IntegrityError:
+                    # Another process saved a customer, a number or this batch meanwhile.
+                    self.forget(counter_key)
+                    for aggregate in aggregates:
+                        self.forget(aggregate.id)
+                    time.sleep(random.uniform(0.001, 0.005))
+                    continue
+                except BaseException:
+                    self.forget(counter_key)
+                    for aggregate in aggregates:
+                        self.forget(aggregate.id)
+                    raise
+                return True
+        raise ConflictError("could not number the batch's customers; it is retried", "number")
+
+    def _plan_batch(
+        self, view: SettingsView, tenant_id: str, actor: CustomerActor, batch: dict[str, Any]
+    ) -> tuple[list[dict[str, Any]], list[Any], NumberCounter | None]:
+        """Each row's outcome, and the aggregates to save for them."""
+        rows = batch["rows"]
+        update_existing = bool(batch.get("update_existing"))
+        by_business_id = self._by_business_id(
+            tenant_id, [r["customer"].get("business_id") for r in rows]
+        )
+        counter: NumberCounter | None = None
+        next_number = 0
+        numbers_in_batch: dict[str, UUID] = {}
+        outcomes: list[dict[str, Any]] = []
+        aggregates: list[Any] = []
+        defaults = self._default_relationships(view, actor.company_id)
+
+        def failed(row: dict[str, Any], errors: Errors) -> None:
+            column, message = errors[0]
+            text = "; ".join(f"{c}: {m}" for c, m in errors) if len(errors) > 1 else message
+            outcomes.append(
+                {"row": row["row"], "outcome": "failed", "column": column, "message": text}
+            )
+
+        for row in rows:
+            data = dict(row["customer"])
+            customer_id = import_row_customer_id(UUID(tenant_id), row["key"])
+            if self.exists(customer_id):  # created by this row before: nothing to do
+                done: Any = self.repository.get(customer_id)
+                outcomes.append(
+                    {
+                        "row": row["row"],
+                        "outcome": "created",
+                        "customer_id": str(customer_id),
+                        "number": done.number,
+                    }
+                )
+                continue
+            errors: Errors = []
+            parent_number = row.get("parent_number")
+            if parent_number:
+                parent = numbers_in_batch.get(parent_number.casefold()) or self._number_owner(
+                    tenant_id, parent_number
+                )
+                if parent is None:
+                    errors.append(("parent_number", f"no customer has the number {parent_number}"))
+                else:
+                    data["parent_id"] = str(parent)
+            given = check_number(view, data.get("number"), errors)
+            match = by_business_id.get(data.get("business_id") or "")
+            if match is None and given is not None:
+                match = self._number_owner(tenant_id, given)
+            if match is not None:
+                if not update_existing:
+                    outcomes.append(
+                        {
+                            "row": row["row"],
+                            "outcome": "skipped",
+                            "customer_id": str(match),
+                            "message": "the customer exists already",
+                        }
+                    )
+                    continue
+                updated = self._import_update(view, actor, tenant_id, match, data, errors)
+                if errors or updated is None:
+                    failed(row, errors or [("customer", "could not be updated")])
+                    continue
+                aggregates.append(updated)
+                outcomes.append(
+                    {
+                        "row": row["row"],
+                        "outcome": "updated",
+                        "customer_id": str(match),
+                        "number": updated.number,
+                    }
+                )
+                continue
+            details = check_details(view, data, errors, existing=None)
+            relationship = check_relationship(
+                view,
+                data.get("relationship") or {},
+                errors,
+                company_id=actor.company_id,
+                kind=details.get("kind") or "company",
+                existing=None,
+            )
+            contacts = []
+            if data.get("contact"):
+                contacts.append(
+                    {
+                        "id": str(uuid4()),
+                        "company_id": actor.company_id,
+                        **check_contact(data["contact"], errors),
+                    }
+                )
+            if given is not None and given.casefold() in numbers_in_batch:
+                errors.append(("number", f"the number {given} is taken"))
+            if errors:
+                failed(row, errors)
+                continue
+            if given is None:
+                if counter is None:
+                    counter = self._counter(tenant_id)
+                    next_number = max(counter.next_number, view.next_number)
+                while str(next_number).casefold() in numbers_in_batch or self.exists(
+                    number_index_id(tenant_id, str(next_number))
+                ):
+                    next_number += 1
+                counter.issue(next_number)
+                customer_number = str(next_number)
+            else:
+                customer_number = given
+            relationships = {actor.company_id: relationship, **defaults}
+            customer = Customer.create(
+                customer_id=customer_id,
+                tenant_id=tenant_id,
+                actor_id=actor.id,
+                actor_name=actor.name,
+                details=details,
+                number=customer_number,
+                company_id=actor.company_id,
+                relationships=relationships,
+                contacts=contacts,
+                request_key=row["key"],
+            )
+            numbers_in_batch[customer_number.casefold()] = customer_id
+            aggregates += [customer, NumberIndex.take(tenant_id, customer_number, customer_id)]
+            outcomes.append(
+                {
+                    "row": row["row"],
+                    "outcome": "created",
+                    "customer_id": str(customer_id),
+                    "number": customer_number,
+                }
+            )
+        return outcomes, aggregates, counter
+
+    def _import_update(
+        self,
+        view: SettingsView,
+        actor: CustomerActor,
+        tenant_id: str,
+        customer_id: UUID,
+        data: dict[str, Any],
+        errors: Errors,
+    ) -> Customer | None:
+        """An existing customer with the row's non-empty values applied (not saved)."""
+        customer: Any = deepcopy(self.repository.get(customer_id))
+        if not isinstance(customer, Customer) or customer.tenant_id != tenant_id:
+            return None
+        given = {
+            key: value
+            for key, value in data.items()
+            if key not in ("number", "relationship", "contact") and value not in (None, "", {}, [])
+        }
+        details = check_details(view, given, errors, existing=customer.as_dict())
+        relationship_data = {
+            k: v for k, v in (data.get("relationship") or {}).items() if v not in (None, [], "")
+        }
+        relationship = check_relationship(
+            view,
+            relationship_data,
+            errors,
+            company_id=actor.company_id,
+            kind=details.get("kind") or customer.kind,
+            existing=customer.relationships.get(actor.company_id),
+        )
+        if errors:
+            return None
+        customer.change_details(actor.pair, details, actor.company_id)
+        customer.set_relationship(actor.pair, actor.company_id, relationship)
+        return customer
+
+    def _number_owner(self, tenant_id: str, number: str) -> UUID | None:
+        index_id = number_index_id(tenant_id, number)
+        if not self.exists(index_id):
+            return None
+        index: Any = self.repository.get(index_id)
+        return UUID(str(index.customer_id))
+
+    def _by_business_id(self, tenant_id: str, business_ids: list[Any]) -> dict[str, UUID]:
+        wanted = sorted({b for b in business_ids if b})
+        if not wanted or self.customer_list is None:
+            return {}
+        return self.customer_list.by_business_id(tenant_id, wanted)  # type: ignore[no-any-return]
 
     # ---------------------------------------------------------------- history
     def customer_history(

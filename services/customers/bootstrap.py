@@ -6,7 +6,7 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
-from contracts import CUSTOMERS_STREAM, SETTINGS_STREAM
+from contracts import CUSTOMER_COMMANDS_STREAM, CUSTOMERS_STREAM, SETTINGS_STREAM
 from psa.config import Config
 from psa.customer_rules.projection import SettingsProjection
 from psa.persistence import event_store_env, postgres_conninfo
@@ -16,6 +16,7 @@ from psa.streams.runtime import postgres_listener
 from psa.tables import Tables
 
 from .application import CustomersApplication
+from .commands import ImportBatchHandler
 from .list_projection import CustomerListProjection
 from .publishing import published_topics, to_envelope
 
@@ -39,7 +40,8 @@ def build_workers(
     projection: SettingsProjection,
     client: aioredis.Redis,
 ) -> list[Any]:
-    """The consumer of `settings.events.v1` and the relay of `customers.events.v1`."""
+    """The consumers of `settings.events.v1` and `customers.commands.v1`, and the relay of
+    `customers.events.v1`."""
     consumer = StreamConsumer(
         client,
         config.stream(SETTINGS_STREAM),
@@ -60,4 +62,11 @@ def build_workers(
         topics=published_topics(),
     )
     app.save_listeners.append(relay.wake)
-    return [consumer, relay, app.customer_list]
+    commands = StreamConsumer(
+        client,
+        config.stream(CUSTOMER_COMMANDS_STREAM),
+        SERVICE,
+        ImportBatchHandler(app).handle,
+        idle_ms=config.stream_idle_ms,
+    )
+    return [consumer, relay, app.customer_list, commands]

@@ -34,7 +34,7 @@ from typing import Any
 from psa.tables import Tables, create_tracking_table, lock_tracking, track, tracked_position
 
 from .domainmodel.customer import Customer, CustomerEvent
-from .publishing import published_topics
+from .publishing import customer_topics
 
 log = logging.getLogger("psa.customers.list")
 # The tracking name carries the layout's version: a new layout is built from the event log.
@@ -91,6 +91,7 @@ _INDEXES = [
     ("customer_scope", "scope_term, number_sort, number_key, seq", False),
     ("customer_scope", "scope_term, created_at, seq", False),
     ("customer_scope", "seq", False),
+    ("customer_list", "tenant_id, business_id", False),
 ]
 # Tables of earlier layouts; they are dropped and the list is built again from the log.
 _OLD_TABLES = (
@@ -139,7 +140,7 @@ class CustomerListProjection:
         self.app = app
         self.tables = tables
         self.poll_interval = poll_interval
-        self.topics = published_topics()
+        self.topics = customer_topics()
         self._wake = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stopping = False
@@ -191,6 +192,25 @@ class CustomerListProjection:
                     )
         except Exception as error:
             log.warning("searching inside names and texts is not indexed: %s", error)
+
+    def by_business_id(self, tenant_id: str, business_ids: list[str]) -> dict[str, Any]:
+        """The customers with these business ids, as far as the event log goes now."""
+        from uuid import UUID
+
+        self.catch_up()
+        found: dict[str, Any] = {}
+        t = self.tables
+        with t.transaction(commit=False) as cursor:
+            for start in range(0, len(business_ids), 500):
+                part = business_ids[start : start + 500]
+                t.execute(
+                    cursor,
+                    f"SELECT customer_id, business_id FROM {t.name('customer_list')} "
+                    f"WHERE tenant_id = ? AND business_id IN ({', '.join('?' for _ in part)})",
+                    (tenant_id, *part),
+                )
+                found.update({r["business_id"]: UUID(r["customer_id"]) for r in cursor.fetchall()})
+        return found
 
     @property
     def position(self) -> int:

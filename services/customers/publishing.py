@@ -22,6 +22,15 @@ def published_topics() -> list[str]:
     """The stored event types that are published (the relay reads only these)."""
     from eventsourcing.utils import get_topic
 
+    from .domainmodel.import_batch import ImportBatchResult
+
+    return [*customer_topics(), get_topic(ImportBatchResult.Executed)]
+
+
+def customer_topics() -> list[str]:
+    """The stored event types of customers themselves."""
+    from eventsourcing.utils import get_topic
+
     from .domainmodel.customer import Customer
 
     return [

@@ -7,32 +7,75 @@ whole (and, once rows go to the customers service, each row's key makes it idemp
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import shutil
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
 
+from eventsourcing.persistence import IntegrityError
+
 from psa.application import ServiceApplication
 from psa.customer_rules.settings_view import SettingsView
-from psa.errors import DomainError, NotFoundError
-from psa.tables import Tables
+from psa.errors import NotFoundError
+from psa.tables import Tables, lock_tracking, track
 
 from .columns import columns, map_headers
-from .domainmodel import FINAL, ImportJob
+from .domainmodel import FINAL, ImportBatch, ImportJob, batch_id
 from .reader import FileProblem, open_sheet
-from .validation import RowChecker, duplicate_key
+from .validation import RULE_COLUMNS, RowChecker, duplicate_key
 
 log = logging.getLogger("psa.importer")
 BATCH = 1000
+ROWS_PER_BATCH = 500
 _TABLES = {
     "import_job": "job_id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL, status TEXT NOT NULL",
+    # Outcomes of the batches the customers service has executed, one row per batch.
+    "import_batch_done": (
+        "job_id TEXT NOT NULL, batch BIGINT NOT NULL, created BIGINT NOT NULL, "
+        "updated BIGINT NOT NULL, skipped BIGINT NOT NULL, failed BIGINT NOT NULL, "
+        "PRIMARY KEY (job_id, batch)"
+    ),
+    # The register as the importer knows it from customers.events.v1: numbers and business
+    # ids of existing customers, for duplicates and parents.
+    "import_register": (
+        "customer_id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL, number_key TEXT NOT NULL, "
+        "business_id TEXT"
+    ),
     "import_error": (
         "job_id TEXT NOT NULL, row_number BIGINT NOT NULL, column_name TEXT NOT NULL, "
         "message TEXT NOT NULL"
     ),
 }
+
+
+@dataclass
+class Checked:
+    """What checking a file's rows found, for queueing its valid rows."""
+
+    total: int
+    failed_rows: set[int]
+    file_errors: bool
+    positions: dict[int, str]
+    parents: dict[int, str]  # row → its parent's number (case-folded)
+    numbers: dict[str, int]  # number (case-folded) → its row
+
+
+def _levels(parents: dict[int, str], numbers: dict[str, int]) -> dict[int, int]:
+    """Each row's depth below a parent in the same file (0 for the others; a cycle ends the
+    walk, and the customers service refuses the link)."""
+    levels: dict[int, int] = {}
+    for row in parents:
+        depth, seen, current = 0, {row}, row
+        while (parent := numbers.get(parents.get(current, ""))) is not None and parent not in seen:
+            depth += 1
+            seen.add(parent)
+            current = parent
+        levels[row] = depth
+    return levels
 
 
 class Interrupted(Exception):
@@ -53,11 +96,16 @@ class ImporterApplication(ServiceApplication):
                 self.tables.execute(
                     cursor, f"CREATE TABLE IF NOT EXISTS {self.tables.name(table)} ({columns_sql})"
                 )
-            self.tables.execute(
-                cursor,
-                "CREATE INDEX IF NOT EXISTS import_error_i0 ON "
-                f"{self.tables.name('import_error')} (job_id, row_number)",
-            )
+            for index, table, index_columns in (
+                ("import_error_i0", "import_error", "job_id, row_number"),
+                ("import_register_i0", "import_register", "tenant_id, number_key"),
+                ("import_register_i1", "import_register", "tenant_id, business_id"),
+            ):
+                self.tables.execute(
+                    cursor,
+                    f"CREATE INDEX IF NOT EXISTS {index} ON {self.tables.name(table)} "
+                    f"({index_columns})",
+                )
 
     # ---------------------------------------------------------------- commands
     def queue(
@@ -107,6 +155,17 @@ class ImporterApplication(ServiceApplication):
             )
             return [UUID(row["job_id"]) for row in cursor.fetchall()]
 
+    def describe(self, tenant_id: str, job_id: UUID) -> dict[str, Any]:
+        """A job as its status page shows it: the counts of the batches executed so far."""
+        job = self.job(tenant_id, job_id)
+        described = job.as_dict()
+        if job.batches is not None and not job.final:
+            done, tally = self.executed(job_id)
+            described.update(tally)
+            described["failed"] = job.counts["failed"] + tally["failed"]
+            described["batches"] = {"queued": job.batches, "executed": done}
+        return described
+
     def errors(self, job_id: UUID, offset: int, limit: int) -> tuple[list[dict[str, Any]], int]:
         t = self.tables
         with t.transaction(commit=False) as cursor:
@@ -138,33 +197,67 @@ class ImporterApplication(ServiceApplication):
 
     # ---------------------------------------------------------------- the run
     def run(self, job_id: UUID, interrupted: Callable[[], bool] = lambda: False) -> ImportJob:
-        """Check every row of the job's file and report; resumes a job that was under way.
-        When `interrupted` says so (the process is stopping), the job is left as it is, to be
-        resumed by the next start."""
+        """Check every row of the job's file, then (unless a dry run) queue the rows for the
+        customers service in batches. Resumes a job that was under way: the checks run again
+        and batches queued before are recognised. When `interrupted` says so (the process is
+        stopping), the job is left as it is, to be resumed by the next start."""
         job: ImportJob = self.read(job_id)
-        if job.final:
+        if job.final or job.status == "running":
             return job
         if job.status == "queued":
             self.change(job_id, None, lambda j: j.start())
         self._clear_errors(job_id)
+        outcome: tuple[str, dict[str, int], str | None] | None
         try:
-            status, counts, problem = self._check_rows(job, interrupted)
+            outcome = self._import(job, interrupted)
         except Interrupted:
             return self.read(job_id)
         except FileProblem as error:
             self._write_errors(job_id, [(0, "file", error.message)])
-            status, counts, problem = "failed", {}, error.message
+            outcome = "failed", {}, error.message
         except Exception as error:  # a failure of the importer, not of the file
             log.exception("import %s failed", job_id)
-            status, counts, problem = "failed", {}, f"the import failed: {error}"
-        self.change(job_id, None, lambda j: j.finish(status, counts, problem))
+            outcome = "failed", {}, f"the import failed: {error}"
+        if outcome is not None:
+            status, counts, problem = outcome
+            self.change(job_id, None, lambda j: j.finish(status, counts, problem))
+        else:
+            self.finish_if_done(job_id)
         job = self.read(job_id)
         self._set_status(job)
         return job
 
+    def _import(
+        self, job: ImportJob, interrupted: Callable[[], bool]
+    ) -> tuple[str, dict[str, int], str | None] | None:
+        """The job's end, or None when its batches are queued and their outcomes awaited."""
+        checked = self._check_rows(job, interrupted)
+        if isinstance(checked, tuple):
+            return checked
+        total, failed = checked.total, len(checked.failed_rows)
+        counts = {"total_rows": total, "processed": total, "failed": failed}
+        if total == 0:
+            return "failed", counts, "the file has no rows under its header"
+        if job.options.get("dry_run"):
+            ended = "completed_with_errors" if failed or checked.file_errors else "completed"
+            return ended, counts, None
+        if failed and not job.options.get("skip_errors"):
+            return (
+                "failed",
+                {**counts, "processed": 0},
+                f"{failed} rows have errors, so nothing was imported: correct them, or "
+                "import with skip_errors to import the other rows",
+            )
+        batches = self._send(job, checked, interrupted)
+        if batches is None:
+            return "cancelled", counts, None
+        self.change(job.id, None, lambda j: j.sent(batches))
+        self._set_status(self.read(job.id))
+        return None
+
     def _check_rows(
         self, job: ImportJob, interrupted: Callable[[], bool]
-    ) -> tuple[str, dict[str, int], str | None]:
+    ) -> Checked | tuple[str, dict[str, int], str | None]:
         view = self.settings_of(job.tenant_id)
         if view is None:
             return "failed", {}, "the tenant's settings have not reached the importer yet"
@@ -186,19 +279,12 @@ class ImporterApplication(ServiceApplication):
         checker = RowChecker(view, job.company_id, known)
         business_ids: dict[str, int] = {}
         numbers: dict[str, int] = {}
-        parents: list[tuple[int, str]] = []
-        total = failed = 0
-        pending: list[tuple[int, str, str]] = []
+        parents: dict[int, str] = {}
         failed_rows: set[int] = set()
-        for number, values in sheet.rows():
+        pending: list[tuple[int, str, str]] = []
+        total = 0
+        for number, row in self._rows(sheet, mapping.positions, checker):
             total += 1
-            row = checker.check(
-                number,
-                {
-                    key: values[i] if i < len(values) else None
-                    for i, key in mapping.positions.items()
-                },
-            )
             errors = list(row.errors)
             business_id, customer_number = duplicate_key(row.customer)
             if business_id:
@@ -209,8 +295,10 @@ class ImporterApplication(ServiceApplication):
                 first = numbers.setdefault(customer_number, number)
                 if first != number:
                     errors.append(("number", f"the same customer number as row {first}"))
+            # A customer of the register with the same business id (else number) is updated
+            # with update_existing, else skipped (the customers service reports which).
             if row.parent_number:
-                parents.append((number, row.parent_number.casefold()))
+                parents[number] = row.parent_number.casefold()
             if errors:
                 failed_rows.add(number)
                 pending += [(number, checker.header(column), message) for column, message in errors]
@@ -224,23 +312,207 @@ class ImporterApplication(ServiceApplication):
                     self._write_errors(job.id, pending)
                     return "cancelled", {"total_rows": total, "processed": total}, None
                 self._progress(job.id, {"processed": total})
-        for number, parent in parents:
-            if parent not in numbers:
+        in_register = self._numbers_in_register(
+            job.tenant_id, {p for p in parents.values() if p not in numbers}
+        )
+        for number, parent in parents.items():
+            if parent not in numbers and parent not in in_register:
                 failed_rows.add(number)
                 pending.append(
                     (
                         number,
                         checker.header("parent_number"),
-                        "no customer with this number in the file",
+                        "no customer has this number, in the file or the register",
                     )
                 )
         self._write_errors(job.id, pending)
         failed = len(failed_rows)
-        counts = {"total_rows": total, "processed": total, "failed": failed}
         self.change(job.id, None, lambda j: j.validated(total, failed, list(mapping.unknown)))
-        if total == 0:
-            return "failed", counts, "the file has no rows under its header"
-        return ("completed_with_errors" if failed or file_errors else "completed"), counts, None
+        return Checked(total, failed_rows, bool(file_errors), mapping.positions, parents, numbers)
+
+    @staticmethod
+    def _rows(
+        sheet: Any, positions: dict[int, str], checker: RowChecker
+    ) -> Iterator[tuple[int, Any]]:
+        for number, values in sheet.rows():
+            yield (
+                number,
+                checker.check(
+                    number,
+                    {key: values[i] if i < len(values) else None for i, key in positions.items()},
+                ),
+            )
+
+    def _send(
+        self, job: ImportJob, checked: Checked, interrupted: Callable[[], bool]
+    ) -> int | None:
+        """Queue the valid rows in batches: those without a parent in the file first, then
+        sub-units level by level, so that a parent exists before its sub-units. Returns the
+        number of batches, or None if the job was cancelled."""
+        view = self.settings_of(job.tenant_id)
+        assert view is not None
+        sheet = open_sheet(self.files / str(job.id) / "upload", job.filename)
+        checker = RowChecker(view, job.company_id, columns(view))
+        levels = _levels(checked.parents, checked.numbers)
+        batch = 0
+        for level in range(max(levels.values(), default=0) + 1):
+            rows: list[dict[str, Any]] = []
+            for number, row in self._rows(sheet, checked.positions, checker):
+                if number in checked.failed_rows or levels.get(number, 0) != level:
+                    continue
+                rows.append(
+                    {
+                        "row": number,
+                        "key": f"{job.id}:{number}",
+                        "customer": row.customer,
+                        "parent_number": row.parent_number,
+                    }
+                )
+                if len(rows) == ROWS_PER_BATCH:
+                    batch += 1
+                    if not self._queue_batch(job, batch, rows, interrupted):
+                        return None
+                    rows = []
+            if rows:
+                batch += 1
+                if not self._queue_batch(job, batch, rows, interrupted):
+                    return None
+        return batch
+
+    def _queue_batch(
+        self,
+        job: ImportJob,
+        batch: int,
+        rows: list[dict[str, Any]],
+        interrupted: Callable[[], bool],
+    ) -> bool:
+        if interrupted():
+            raise Interrupted
+        if self.read(job.id).cancel_requested:
+            return False
+        if not self.exists(batch_id(job.id, batch)):  # queued before the process stopped
+            with contextlib.suppress(IntegrityError):  # another process queued it meanwhile
+                self.save(ImportBatch.queue(job, batch, rows))
+        return True
+
+    # ---------------------------------------------------------------- outcomes
+    def apply_customer_event(self, position: int, event: dict[str, Any]) -> None:
+        """Follow `customers.events.v1`: the register's numbers and business ids, and the
+        outcomes of the batches of this importer's jobs."""
+        t = self.tables
+        payload = event["payload"]
+        kind = payload["type"]
+        job_to_finish = None
+        with t.transaction() as cursor:
+            if position <= lock_tracking(t, cursor, "customer_events"):
+                return
+            if kind == "CustomerCreated":
+                t.execute(
+                    cursor,
+                    f"INSERT INTO {t.name('import_register')} (customer_id, tenant_id, "
+                    "number_key, business_id) VALUES (?, ?, ?, ?) ON CONFLICT (customer_id) "
+                    "DO NOTHING",
+                    (
+                        event["aggregate_id"],
+                        event["tenant_id"],
+                        payload["number"].casefold(),
+                        payload.get("business_id"),
+                    ),
+                )
+            elif kind == "CustomerNumberChanged":
+                t.execute(
+                    cursor,
+                    f"UPDATE {t.name('import_register')} SET number_key = ? WHERE customer_id = ?",
+                    (payload["number"].casefold(), event["aggregate_id"]),
+                )
+            elif kind == "CustomerDetailsChanged":
+                t.execute(
+                    cursor,
+                    f"UPDATE {t.name('import_register')} SET business_id = ? WHERE customer_id = ?",
+                    (payload.get("business_id"), event["aggregate_id"]),
+                )
+            elif kind == "ImportBatchExecuted" and self._is_ours(cursor, payload["job_id"]):
+                job_to_finish = UUID(payload["job_id"])
+                self._record_batch(cursor, payload)
+            track(t, cursor, "customer_events", position)
+        if job_to_finish is not None:
+            self.finish_if_done(job_to_finish)
+
+    def _is_ours(self, cursor: Any, job_id: str) -> bool:
+        t = self.tables
+        t.execute(cursor, f"SELECT 1 FROM {t.name('import_job')} WHERE job_id = ?", (job_id,))
+        return cursor.fetchone() is not None
+
+    def _record_batch(self, cursor: Any, payload: dict[str, Any]) -> None:
+        t = self.tables
+        tally = dict.fromkeys(("created", "updated", "skipped", "failed"), 0)
+        errors = []
+        for outcome in payload["outcomes"]:
+            tally[outcome["outcome"]] += 1
+            if outcome["outcome"] in ("failed", "skipped"):
+                column = RULE_COLUMNS.get(outcome.get("column") or "", outcome.get("column"))
+                message = outcome.get("message") or outcome["outcome"]
+                if outcome["outcome"] == "skipped":
+                    message = f"skipped: {message}"
+                errors.append((payload["job_id"], outcome["row"], column or "", message))
+        t.execute(
+            cursor,
+            f"INSERT INTO {t.name('import_batch_done')} (job_id, batch, created, updated, "
+            "skipped, failed) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (job_id, batch) DO NOTHING",
+            (payload["job_id"], payload["batch"], *tally.values()),
+        )
+        if errors:
+            cursor.executemany(
+                t.sql(
+                    f"INSERT INTO {t.name('import_error')} (job_id, row_number, column_name, "
+                    "message) VALUES (?, ?, ?, ?)"
+                ),
+                errors,
+            )
+
+    def executed(self, job_id: UUID) -> tuple[int, dict[str, int]]:
+        """How many batches of the job the customers service has executed, and their counts."""
+        t = self.tables
+        with t.transaction(commit=False) as cursor:
+            t.execute(
+                cursor,
+                "SELECT COUNT(*) AS n, COALESCE(SUM(created), 0) AS created, "
+                "COALESCE(SUM(updated), 0) AS updated, COALESCE(SUM(skipped), 0) AS skipped, "
+                f"COALESCE(SUM(failed), 0) AS failed FROM {t.name('import_batch_done')} "
+                "WHERE job_id = ?",
+                (str(job_id),),
+            )
+            row = cursor.fetchone()
+        return int(row["n"]), {k: int(row[k]) for k in ("created", "updated", "skipped", "failed")}
+
+    def finish_if_done(self, job_id: UUID) -> None:
+        """End a job whose every batch has an outcome."""
+        job: ImportJob = self.read(job_id)
+        if job.final or job.batches is None:
+            return
+        done, tally = self.executed(job_id)
+        if done < job.batches:
+            return
+        counts = {**tally, "failed": job.counts["failed"] + tally["failed"]}
+        status = "completed_with_errors" if counts["failed"] or tally["skipped"] else "completed"
+        self.change(job_id, None, lambda j: j.finish(status, counts) if not j.final else None)
+        self._set_status(self.read(job_id))
+
+    def _numbers_in_register(self, tenant_id: str, numbers: set[str]) -> set[str]:
+        wanted = sorted(numbers)
+        found: set[str] = set()
+        t = self.tables
+        with t.transaction(commit=False) as cursor:
+            for start in range(0, len(wanted), 500):
+                part = wanted[start : start + 500]
+                t.execute(
+                    cursor,
+                    f"SELECT number_key FROM {t.name('import_register')} WHERE tenant_id = ? "
+                    f"AND number_key IN ({', '.join('?' for _ in part)})",
+                    (tenant_id, *part),
+                )
+                found |= {r["number_key"] for r in cursor.fetchall()}
+        return found
 
     def _progress(self, job_id: UUID, counts: dict[str, int]) -> None:
         self.change(job_id, None, lambda job: job.progressed(counts))
@@ -283,9 +555,6 @@ def new_upload_path(directory: Path) -> Path:
 
 
 def check_options(options: dict[str, Any]) -> None:
-    if not options.get("dry_run"):
-        raise DomainError(
-            "this version of the importer checks files only (dry_run=true); creating the "
-            "customers of an import is not available yet",
-            "dry_run",
-        )
+    """Options that cannot go together."""
+    if options.get("dry_run") and options.get("update_existing"):
+        return  # a dry run checks the same rows; it changes nothing either way

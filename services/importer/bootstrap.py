@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 from typing import Any
 
 import redis.asyncio as aioredis
 
-from contracts import SETTINGS_STREAM
+from contracts import CUSTOMER_COMMANDS_STREAM, CUSTOMERS_STREAM, SETTINGS_STREAM
 from psa.config import Config
 from psa.customer_rules.projection import SettingsProjection
-from psa.persistence import event_store_env
+from psa.persistence import event_store_env, postgres_conninfo
 from psa.streams.consumer import StreamConsumer
+from psa.streams.relay import OutboxRelay
+from psa.streams.runtime import postgres_listener
 from psa.tables import Tables
 
 from .application import ImporterApplication
+from .publishing import published_topics, to_envelope
 from .runner import ImportRunner
 
 SERVICE = "importer"
@@ -33,18 +38,51 @@ def build_workers(
     projection: SettingsProjection,
     client: aioredis.Redis | None,
 ) -> list[Any]:
-    """The consumer of `settings.events.v1` and the runner of import jobs."""
+    """The runner of import jobs; with Redis, the consumers of `settings.events.v1` and
+    `customers.events.v1` and the relay of `customers.commands.v1`."""
     runner = ImportRunner(app)
     app.save_listeners.append(runner.wake)
     workers: list[Any] = [runner]
-    if client is not None:
-        workers.append(
-            StreamConsumer(
-                client,
-                config.stream(SETTINGS_STREAM),
-                SERVICE,
-                projection.handle,
-                idle_ms=config.stream_idle_ms,
-            )
-        )
+    if client is None:
+        return workers
+
+    async def customer_event(position: int, body: bytes) -> None:
+        await asyncio.to_thread(app.apply_customer_event, position, _envelope(body))
+
+    listen = None
+    if config.uses_postgres:
+        channel = app.recorder.channel_name  # type: ignore[attr-defined]
+        listen = postgres_listener(postgres_conninfo(config), channel)
+    relay = OutboxRelay(
+        app,
+        client,
+        config.stream(CUSTOMER_COMMANDS_STREAM),
+        to_envelope,
+        listen=listen,
+        topics=published_topics(),
+    )
+    app.save_listeners.append(relay.wake)
+    workers += [
+        StreamConsumer(
+            client,
+            config.stream(SETTINGS_STREAM),
+            SERVICE,
+            projection.handle,
+            idle_ms=config.stream_idle_ms,
+        ),
+        StreamConsumer(
+            client,
+            config.stream(CUSTOMERS_STREAM),
+            SERVICE,
+            customer_event,
+            idle_ms=config.stream_idle_ms,
+        ),
+        relay,
+    ]
     return workers
+
+
+def _envelope(body: bytes) -> dict[str, Any]:
+    """The envelope as plain JSON data (only the fields the importer reads are used)."""
+    document: dict[str, Any] = json.loads(body)
+    return document

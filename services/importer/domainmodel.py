@@ -5,7 +5,7 @@ million-row file can have a million of them), not events."""
 from __future__ import annotations
 
 from typing import Any
-from uuid import UUID
+from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
@@ -51,6 +51,7 @@ class ImportJob(PlainStateCopy, Aggregate):
         self.unknown_columns: list[str] = []
         self.problem: str | None = None
         self.cancel_requested = False
+        self.batches: int | None = None
         self.started_at: Any = None
         self.finished_at: Any = None
 
@@ -87,6 +88,12 @@ class ImportJob(PlainStateCopy, Aggregate):
             self.status = "cancelled"
             self.finished_at = self.modified_on
 
+    @event("Sent")
+    def sent(self, batches: int) -> None:
+        """Every batch is queued for the customers service; outcomes come back on events."""
+        self.status = "running"
+        self.batches = batches
+
     @event("Finished")
     def finish(self, status: str, counts: dict[str, int], problem: str | None = None) -> None:
         assert status in FINAL
@@ -113,5 +120,47 @@ class ImportJob(PlainStateCopy, Aggregate):
         }
 
 
-def job_id(value: str) -> UUID:
-    return UUID(value)
+BATCH_NAMESPACE = uuid5(NAMESPACE_URL, "urn:psa:import-batch")
+
+
+def batch_id(job_id: UUID, batch: int) -> UUID:
+    return uuid5(BATCH_NAMESPACE, f"{job_id}:{batch}")
+
+
+class ImportBatch(Aggregate):
+    """Rows of a job for the customers service; published on `customers.commands.v1` by the
+    importer's relay. Its id derives from the job and the batch's number, so a resumed job
+    that makes the same batch again cannot queue it twice."""
+
+    class Queued(Aggregate.Created):
+        tenant_id: str
+        actor_id: str
+        actor_name: str
+        job_id: str
+        batch: int
+        company_id: str
+        update_existing: bool
+        rows: list[dict[str, Any]]
+
+    @classmethod
+    def queue(
+        cls,
+        job: ImportJob,
+        batch: int,
+        rows: list[dict[str, Any]],
+    ) -> ImportBatch:
+        return cls._create(
+            cls.Queued,
+            id=batch_id(job.id, batch),
+            tenant_id=job.tenant_id,
+            actor_id=job.actor_id,
+            actor_name=job.actor_name,
+            job_id=str(job.id),
+            batch=batch,
+            company_id=job.company_id,
+            update_existing=bool(job.options.get("update_existing")),
+            rows=rows,
+        )
+
+    def __init__(self) -> None:
+        pass

@@ -151,12 +151,13 @@ def upload(
 
 @router.get("/{job_id}", summary="An import's status and counts")
 def status(app: App, principal: Admin, job_id: UUID) -> dict[str, Any]:
-    return app.job(str(principal.tenant), job_id).as_dict()
+    return app.describe(str(principal.tenant), job_id)
 
 
 @router.post("/{job_id}/cancel", summary="Stop an import between batches")
 def cancel(app: App, principal: Admin, job_id: UUID) -> dict[str, Any]:
-    return app.cancel(str(principal.tenant), job_id).as_dict()
+    app.cancel(str(principal.tenant), job_id)
+    return app.describe(str(principal.tenant), job_id)
 
 
 @router.get("/{job_id}/errors", summary="The errors of an import, row by row")

@@ -139,3 +139,93 @@ def test_cancelling_an_ended_import_is_refused(system: System, tenant: Tenant):
     assert finished(system, tenant, job["id"])["status"] == "completed"
     response = system.http.post(f"{IMPORTS}/{job['id']}/cancel", headers=system.admin(tenant))
     assert response.status_code == 409
+
+
+def customers_of(system: System, tenant: Tenant) -> dict[str, dict[str, Any]]:
+    response = system.http.get(
+        "/api/v1/customers?limit=500&sort=number", headers=system.admin(tenant)
+    )
+    assert response.status_code == 200, response.text
+    return {c["name"]: c for c in response.json()["items"]}
+
+
+REGISTER = (
+    "Nimi;Y-tunnus;Asiakasnumero;Pääyksikön asiakasnumero;Asiakasryhmä;Tunnisteet\r\n"
+    "Emoyhtiö Oy;0737546-2;500;;Avainasiakkaat;iso\r\n"
+    "Tytär Oy;1234567-1;;500;;\r\n"
+    "Kolmas Oy;1572860-0;;;;uusi|pieni\r\n"
+    "Alatytär Oy;;510;;;\r\n"
+    "Tyttären tytär Oy;2345678-0;;510;;\r\n"
+)
+
+
+def test_an_import_creates_the_customers_with_numbers_and_parents(system: System, tenant: Tenant):
+    system.settings_change(tenant, "POST", "/groups", {"name": "Avainasiakkaat"})
+    data = REGISTER.replace("Alatytär Oy;;510;;;", "Alatytär Oy;;510;500;;").encode("cp1252")
+    job = upload(system, tenant, "rekisteri.csv", data, dry_run=False).json()
+    job = finished(system, tenant, job["id"])
+    assert job["status"] == "completed", job
+    assert (job["total_rows"], job["created"], job["failed"], job["skipped"]) == (5, 5, 0, 0)
+    found = customers_of(system, tenant)
+    assert set(found) == {
+        "Emoyhtiö Oy",
+        "Tytär Oy",
+        "Kolmas Oy",
+        "Alatytär Oy",
+        "Tyttären tytär Oy",
+    }
+    # Given numbers are kept; the others are given the next free numbers, with no gaps.
+    assert found["Emoyhtiö Oy"]["number"] == "500"
+    assert found["Alatytär Oy"]["number"] == "510"
+    automatic = sorted(
+        int(found[n]["number"]) for n in ("Tytär Oy", "Kolmas Oy", "Tyttären tytär Oy")
+    )
+    assert automatic == [1, 2, 3]
+    assert found["Tytär Oy"]["parent_id"] == found["Emoyhtiö Oy"]["id"]
+    assert found["Tyttären tytär Oy"]["parent_id"] == found["Alatytär Oy"]["id"]
+    assert found["Alatytär Oy"]["parent_id"] == found["Emoyhtiö Oy"]["id"]
+    assert found["Kolmas Oy"]["relationships"][0]["tags"] == ["uusi", "pieni"]
+
+    # The same file again: every row's business id (else number) exists already, so each is
+    # skipped and reported, and no customer is created twice.
+    again = finished(
+        system,
+        tenant,
+        upload(system, tenant, "rekisteri.csv", data, dry_run=False).json()["id"],
+    )
+    assert again["status"] == "completed_with_errors"
+    assert (again["created"], again["skipped"]) == (0, 5)
+    skips = system.http.get(f"{IMPORTS}/{again['id']}/errors", headers=system.admin(tenant))
+    assert {e["row"] for e in skips.json()["items"]} == {2, 3, 4, 5, 6}
+    assert len(customers_of(system, tenant)) == 5
+
+    # With update_existing, the rows that match by business id update those customers.
+    changed = "Nimi;Y-tunnus\r\nKolmas Yhtiö Oy;1572860-0\r\n".encode()
+    updated = finished(
+        system,
+        tenant,
+        upload(system, tenant, "paivitys.csv", changed, dry_run=False, update_existing=True).json()[
+            "id"
+        ],
+    )
+    assert (updated["status"], updated["updated"], updated["created"]) == ("completed", 1, 0)
+    assert "Kolmas Yhtiö Oy" in customers_of(system, tenant)
+
+
+def test_one_invalid_row_stops_the_import_unless_errors_are_skipped(system: System, tenant: Tenant):
+    data = "Nimi;Y-tunnus\r\nHyvä Oy;0737546-2\r\n;1234567-8\r\nToinen Oy;\r\n".encode()
+    stopped = finished(
+        system, tenant, upload(system, tenant, "a.csv", data, dry_run=False).json()["id"]
+    )
+    assert stopped["status"] == "failed"
+    assert stopped["created"] == 0 and stopped["failed"] == 1
+    assert "nothing was imported" in stopped["problem"]
+    assert customers_of(system, tenant) == {}
+    skipped = finished(
+        system,
+        tenant,
+        upload(system, tenant, "a.csv", data, dry_run=False, skip_errors=True).json()["id"],
+    )
+    assert skipped["status"] == "completed_with_errors"
+    assert (skipped["created"], skipped["failed"]) == (2, 1)
+    assert set(customers_of(system, tenant)) == {"Hyvä Oy", "Toinen Oy"}

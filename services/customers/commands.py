@@ -1,0 +1,32 @@
+"""The customers service's side of `customers.commands.v1`: import batches from the importer,
+executed idempotently (a batch delivered again is recognised and changes nothing)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from pydantic import TypeAdapter
+
+from contracts import CommandEnvelope
+
+from .application import CustomerActor, CustomersApplication
+
+_COMMAND: TypeAdapter[CommandEnvelope] = TypeAdapter(CommandEnvelope)
+
+
+class ImportBatchHandler:
+    def __init__(self, app: CustomersApplication) -> None:
+        self.app = app
+
+    def apply(self, position: int, body: bytes) -> bool:
+        envelope = _COMMAND.validate_json(body)
+        batch = envelope.payload
+        actor = CustomerActor(
+            id=envelope.actor.id, name=envelope.actor.name, company_id=str(batch.company_id)
+        )
+        return self.app.execute_import_batch(
+            str(envelope.tenant_id), actor, batch.model_dump(mode="json")
+        )
+
+    async def handle(self, position: int, body: bytes) -> None:
+        await asyncio.to_thread(self.apply, position, body)
