@@ -202,8 +202,13 @@ class ImporterApplication(ServiceApplication):
         and batches queued before are recognised. When `interrupted` says so (the process is
         stopping), the job is left as it is, to be resumed by the next start."""
         job: ImportJob = self.read(job_id)
-        if job.final or job.status == "running":
+        if job.final:
             return job
+        if job.status == "running":
+            # Every batch is queued; the outcomes may all be in (if the process stopped
+            # between recording the last one and ending the job).
+            self.finish_if_done(job_id)
+            return self.read(job_id)
         if job.status == "queued":
             self.change(job_id, None, lambda j: j.start())
         self._clear_errors(job_id)

@@ -1,0 +1,101 @@
+"""An import across separate processes on a real Redis: the importer and the customers
+service are killed in the middle of a job and started again; the job resumes and ends with
+exactly the file's customers, none twice, and their numbers without gaps."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import httpx
+import pytest
+
+from .test_services_over_streams import Deployment, deployment, new_tenant
+
+__all__ = ["deployment"]
+ROWS = 6000
+
+
+def register(rows: int) -> bytes:
+    lines = ["Nimi;Postitoimipaikka"]
+    lines += [f"Asiakas {index:05d} Oy;Jyväskylä" for index in range(1, rows + 1)]
+    return ("\r\n".join(lines) + "\r\n").encode("cp1252")
+
+
+def status(deployment: Deployment, admin: dict[str, str], job_id: str) -> dict[str, Any]:
+    url = deployment.urls["importer"] + f"/api/v1/imports/{job_id}"
+    for _ in range(50):  # the process may be restarting
+        try:
+            response = httpx.get(url, headers=admin, timeout=5)
+            if response.status_code == 200:
+                result: dict[str, Any] = response.json()
+                return result
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise AssertionError("the importer does not answer")
+
+
+def wait(deployment, admin, job_id, until, timeout=120.0) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while True:
+        job = status(deployment, admin, job_id)
+        if until(job):
+            return job
+        assert time.monotonic() < deadline, job
+        time.sleep(0.05)
+
+
+def numbers_of_customers(deployment: Deployment, admin: dict[str, str]) -> list[int]:
+    url = deployment.urls["customers"] + "/api/v1/customers"
+    numbers: list[int] = []
+    cursor = None
+    while True:
+        params: dict[str, Any] = {"limit": 500, "sort": "number"}
+        if cursor:
+            params["cursor"] = cursor
+        page = httpx.get(url, headers=admin, params=params, timeout=30).json()
+        numbers += [int(item["number"]) for item in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            return numbers
+
+
+@pytest.mark.parametrize("killed", ["importer", "customers"])
+def test_a_job_resumes_after_a_crash_and_ends_with_exactly_the_files_customers(
+    deployment: Deployment, killed: str
+):
+    deployment.start("settings", "settings")
+    deployment.start("customers", "customers")
+    deployment.start("importer", "importer")
+    admin, position = new_tenant(deployment)
+    response = httpx.post(
+        deployment.urls["importer"] + "/api/v1/imports",
+        headers={**admin, "Settings-Position": position},
+        files={"file": ("rekisteri.csv", register(ROWS))},
+        data={"dry_run": "false"},
+        timeout=30,
+    )
+    assert response.status_code == 202, response.text
+    job_id = response.json()["id"]
+
+    # Kill the process in the middle of the job: while the customers service has executed
+    # some batches but not all.
+    def under_way(job: dict[str, Any]) -> bool:
+        executed = (job.get("batches") or {}).get("executed", 0)
+        return job["status"] == "running" and executed > 0
+
+    wait(deployment, admin, job_id, under_way)
+    deployment.kill(killed)
+    deployment.start(killed, killed)
+
+    job = wait(
+        deployment, admin, job_id, lambda j: j["status"] not in ("queued", "validating", "running")
+    )
+    assert job["status"] == "completed", job
+    assert (job["total_rows"], job["created"], job["failed"]) == (ROWS, ROWS, 0)
+    # Listed by the customers service: every row once, numbered 1..ROWS without a gap.
+    deadline = time.monotonic() + 30
+    while (numbers := numbers_of_customers(deployment, admin)) != list(range(1, ROWS + 1)):
+        assert time.monotonic() < deadline, (len(numbers), numbers[:5], numbers[-5:])
+        time.sleep(0.5)
