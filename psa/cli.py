@@ -6,7 +6,9 @@ import json
 import os
 import signal
 import sys
+import time
 from datetime import datetime
+from pathlib import Path
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -433,3 +435,92 @@ def _short(value: Any, limit: int = 80) -> str:
 
 if __name__ == "__main__":  # pragma: no cover
     app()
+
+
+# ---------------------------------------------------------------- import
+@app.command("import")
+def import_file(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help=".xlsx or .csv")],
+    token: TokenOption = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Check the rows only")] = False,
+    skip_errors: Annotated[
+        bool, typer.Option("--skip-errors", help="Import the valid rows, report the others")
+    ] = False,
+    update_existing: Annotated[
+        bool,
+        typer.Option("--update-existing", help="Update customers whose business id matches"),
+    ] = False,
+    wait: Annotated[bool, typer.Option("--wait", help="Follow the import to its end")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Import a customer register; with --wait, show its progress and the summary, and write
+    the error report next to the file."""
+    config = _config()
+    if not token:
+        err.print("[red]Give an admin's token with --token (or PSA_TOKEN).[/]")
+        raise typer.Exit(2)
+    with file.open("rb") as handle:
+        job = _request(
+            config,
+            "POST",
+            "/api/v1/imports",
+            token,
+            files={"file": (file.name, handle)},
+            data={
+                "dry_run": str(dry_run).lower(),
+                "skip_errors": str(skip_errors).lower(),
+                "update_existing": str(update_existing).lower(),
+            },
+        )
+    if wait:
+        job = _follow(config, token, job)
+    if as_json:
+        print(json.dumps(job))
+    else:
+        _summary(job)
+    if wait and (job["failed"] or job["skipped"] or job.get("problem")):
+        report = file.with_name(file.stem + ".virheet.csv")
+        response = httpx.get(
+            config.url.rstrip("/") + f"/api/v1/imports/{job['id']}/errors?format=csv",
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=120,
+        )
+        report.write_bytes(response.content)
+        err.print(f"Errors by row: [bold]{report}[/]")
+    if job["status"] == "failed":
+        raise typer.Exit(1)
+
+
+def _follow(config: Config, token: str, job: dict[str, Any]) -> dict[str, Any]:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=err
+    ) as progress:
+        task = progress.add_task("queued", total=None)
+        while job["status"] in ("queued", "validating", "running"):
+            time.sleep(0.5)
+            job = _request(config, "GET", f"/api/v1/imports/{job['id']}", token)
+            done = job["created"] + job["updated"] + job["skipped"]
+            if job["status"] == "running":
+                done += job["failed"]
+            total = job["total_rows"] or None
+            progress.update(
+                task,
+                description=job["status"],
+                total=total,
+                completed=done if job["status"] == "running" else job["processed"],
+            )
+    return job
+
+
+def _summary(job: dict[str, Any]) -> None:
+    table = Table(title=f"Import {job['id']}", show_header=False)
+    table.add_row("status", job["status"])
+    for key in ("total_rows", "processed", "created", "updated", "skipped", "failed"):
+        table.add_row(key.replace("_", " "), str(job[key]))
+    if job.get("unknown_columns"):
+        table.add_row("columns not imported", ", ".join(job["unknown_columns"]))
+    if job.get("problem"):
+        table.add_row("problem", job["problem"])
+    console.print(table)

@@ -139,3 +139,31 @@ def test_the_psa_command_says_clearly_when_the_api_is_not_running(tmp_path: Path
     env = {**os.environ, "PSA_DATA_DIR": str(tmp_path), "PSA_URL": "http://127.0.0.1:9"}
     result = psa(env, "settings", "show", "--tenant", "x", ok=False)
     assert result.returncode == 2 and "make up" in result.stderr
+
+
+def test_psa_import_follows_the_job_and_writes_the_error_report_next_to_the_file(
+    running, tmp_path: Path
+):
+    env = running
+    created = json.loads(
+        psa(env, "tenant", "create", "Yritys Oy", "--company", "Yritys Oy", "--json").stdout
+    )
+    token = created["admin_token"]
+    register = tmp_path / "asiakkaat.csv"
+    register.write_bytes(
+        "Nimi;Y-tunnus\r\nÄänekosken Öljy Oy;0737546-2\r\n;1234567-8\r\nKolmas Oy;\r\n".encode(
+            "cp1252"
+        )
+    )
+    result = psa(
+        env, "import", str(register), "--token", token, "--skip-errors", "--wait", "--json"
+    )
+    job = json.loads(result.stdout)
+    assert (job["status"], job["created"], job["failed"]) == ("completed_with_errors", 2, 1)
+    report = (tmp_path / "asiakkaat.virheet.csv").read_text(encoding="utf-8-sig")
+    assert report.splitlines()[0] == "Rivi;Sarake;Virhe"
+    assert {line.split(";")[:2][0] for line in report.splitlines()[1:]} == {"3"}
+    # Without --skip-errors, the invalid row stops the import: the command says so and fails.
+    failed = psa(env, "import", str(register), "--token", token, "--wait", ok=False)
+    assert failed.returncode == 1
+    assert "nothing was imported" in failed.stdout
