@@ -316,7 +316,10 @@ def bare(tables: Any, query: Query) -> Any:
             facets.append((f"field:{field_id}", "value = ?", [ops["eq"]]))
         else:
             facets.append((f"field:{field_id}", "value BETWEEN ? AND ?", [ops["from"], ops["to"]]))
-    where, params = ["s.scope_term = (SELECT term_id FROM {term} WHERE facet = 'scope' AND scope = '*')"], []
+    where, params = (
+        ["s.scope_term = (SELECT term_id FROM {term} WHERE facet = 'scope' AND scope = '*')"],
+        [],
+    )
     for facet, condition, values in facets:
         where.append(
             f"s.seq IN (SELECT seq FROM {t.name('customer_posting')} WHERE term_id IN "

@@ -44,6 +44,7 @@ class RowOutcome(Contract):
     outcome: Literal["created", "updated", "skipped", "failed"]
     customer_id: UUID | None = None
     number: str | None = None
+    business_id: str | None = None
     column: str | None = Field(None, description="The field a failure is about")
     message: str | None = None
 

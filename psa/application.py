@@ -230,6 +230,27 @@ class ServiceApplication(Application[UUID]):
         """Whether an aggregate has any event (one indexed query, nothing cached)."""
         return bool(self.recorder.select_events(aggregate_id, limit=1))
 
+    def existing(self, aggregate_ids: Sequence[UUID]) -> set[UUID]:
+        """Which of these aggregates have events (one query per 500 ids)."""
+        from .tables import Tables
+
+        tables = Tables(self.recorder)
+        table = tables.name(self.recorder.events_table_name)  # type: ignore[attr-defined]
+        found: set[UUID] = set()
+        ids = list(dict.fromkeys(aggregate_ids))
+        with tables.transaction(commit=False) as cursor:
+            for start in range(0, len(ids), 500):
+                part = ids[start : start + 500]
+                params = tuple(part) if tables.postgres else tuple(str(i) for i in part)
+                tables.execute(
+                    cursor,
+                    f"SELECT DISTINCT originator_id FROM {table} WHERE originator_id IN "
+                    f"({', '.join('?' for _ in part)})",
+                    params,
+                )
+                found |= {UUID(str(row["originator_id"])) for row in cursor.fetchall()}
+        return found
+
     def forget(self, aggregate_id: UUID) -> None:
         cache = self.repository.cache
         if cache is not None:

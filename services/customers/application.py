@@ -377,10 +377,14 @@ class CustomersApplication(ServiceApplication):
         )
         counter: NumberCounter | None = None
         next_number = 0
+        issued: list[int] = []
         numbers_in_batch: dict[str, UUID] = {}
         outcomes: list[dict[str, Any]] = []
         aggregates: list[Any] = []
         defaults = self._default_relationships(view, actor.company_id)
+        row_ids = {r["key"]: import_row_customer_id(UUID(tenant_id), r["key"]) for r in rows}
+        created_before = self.existing(list(row_ids.values()))
+        taken: set[int] = set()  # automatic numbers found taken by hand
 
         def failed(row: dict[str, Any], errors: Errors) -> None:
             column, message = errors[0]
@@ -389,10 +393,30 @@ class CustomersApplication(ServiceApplication):
                 {"row": row["row"], "outcome": "failed", "column": column, "message": text}
             )
 
+        free: set[int] = set()  # automatic numbers found free, a run at a time
+
+        def next_free() -> int:
+            """The next automatic number, skipping numbers given by hand (looked up in
+            one query for a run of candidates)."""
+            nonlocal next_number
+            while True:
+                if str(next_number).casefold() in numbers_in_batch or next_number in taken:
+                    next_number += 1
+                    continue
+                if next_number in free:
+                    return next_number
+                candidates = range(next_number, next_number + len(rows))
+                owners = self.existing(
+                    [number_index_id(tenant_id, str(number)) for number in candidates]
+                )
+                for number in candidates:
+                    owned = number_index_id(tenant_id, str(number)) in owners
+                    (taken if owned else free).add(number)
+
         for row in rows:
             data = dict(row["customer"])
-            customer_id = import_row_customer_id(UUID(tenant_id), row["key"])
-            if self.exists(customer_id):  # created by this row before: nothing to do
+            customer_id = row_ids[row["key"]]
+            if customer_id in created_before:  # created by this row before: nothing to do
                 done: Any = self.repository.get(customer_id)
                 outcomes.append(
                     {
@@ -400,6 +424,7 @@ class CustomersApplication(ServiceApplication):
                         "outcome": "created",
                         "customer_id": str(customer_id),
                         "number": done.number,
+                        "business_id": done.business_id,
                     }
                 )
                 continue
@@ -439,6 +464,7 @@ class CustomersApplication(ServiceApplication):
                         "outcome": "updated",
                         "customer_id": str(match),
                         "number": updated.number,
+                        "business_id": updated.business_id,
                     }
                 )
                 continue
@@ -469,12 +495,10 @@ class CustomersApplication(ServiceApplication):
                 if counter is None:
                     counter = self._counter(tenant_id)
                     next_number = max(counter.next_number, view.next_number)
-                while str(next_number).casefold() in numbers_in_batch or self.exists(
-                    number_index_id(tenant_id, str(next_number))
-                ):
-                    next_number += 1
-                counter.issue(next_number)
-                customer_number = str(next_number)
+                number = next_free()
+                issued.append(number)
+                next_number = number + 1
+                customer_number = str(number)
             else:
                 customer_number = given
             relationships = {actor.company_id: relationship, **defaults}
@@ -498,8 +522,11 @@ class CustomersApplication(ServiceApplication):
                     "outcome": "created",
                     "customer_id": str(customer_id),
                     "number": customer_number,
+                    "business_id": details.get("business_id"),
                 }
             )
+        if counter is not None:
+            counter.issue_many(issued)
         return outcomes, aggregates, counter
 
     def _import_update(

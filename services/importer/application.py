@@ -401,6 +401,17 @@ class ImporterApplication(ServiceApplication):
         return True
 
     # ---------------------------------------------------------------- outcomes
+    @staticmethod
+    def follows(event: dict[str, Any]) -> bool:
+        """Whether an event of `customers.events.v1` changes anything the importer keeps:
+        the outcome of a batch, or the register's numbers and business ids; not a customer
+        created by an import, whose number comes with its batch's outcome."""
+        payload = event["payload"]
+        kind = payload["type"]
+        if kind == "CustomerCreated":
+            return not payload.get("request_key")
+        return kind in ("CustomerNumberChanged", "CustomerDetailsChanged", "ImportBatchExecuted")
+
     def apply_customer_event(self, position: int, event: dict[str, Any]) -> None:
         """Follow `customers.events.v1`: the register's numbers and business ids, and the
         outcomes of the batches of this importer's jobs."""
@@ -408,6 +419,8 @@ class ImporterApplication(ServiceApplication):
         payload = event["payload"]
         kind = payload["type"]
         job_to_finish = None
+        if not self.follows(event):
+            return  # no write at all; a replay of it is as harmless
         with t.transaction() as cursor:
             if position <= lock_tracking(t, cursor, "customer_events"):
                 return
@@ -438,7 +451,7 @@ class ImporterApplication(ServiceApplication):
                 )
             elif kind == "ImportBatchExecuted" and self._is_ours(cursor, payload["job_id"]):
                 job_to_finish = UUID(payload["job_id"])
-                self._record_batch(cursor, payload)
+                self._record_batch(cursor, payload, event["tenant_id"])
             track(t, cursor, "customer_events", position)
         if job_to_finish is not None:
             self.finish_if_done(job_to_finish)
@@ -448,7 +461,7 @@ class ImporterApplication(ServiceApplication):
         t.execute(cursor, f"SELECT 1 FROM {t.name('import_job')} WHERE job_id = ?", (job_id,))
         return cursor.fetchone() is not None
 
-    def _record_batch(self, cursor: Any, payload: dict[str, Any]) -> None:
+    def _record_batch(self, cursor: Any, payload: dict[str, Any], event_tenant: str) -> None:
         t = self.tables
         tally = dict.fromkeys(("created", "updated", "skipped", "failed"), 0)
         errors = []
@@ -460,6 +473,26 @@ class ImporterApplication(ServiceApplication):
                 if outcome["outcome"] == "skipped":
                     message = f"skipped: {message}"
                 errors.append((payload["job_id"], outcome["row"], column or "", message))
+        registered = [
+            (
+                o["customer_id"],
+                event_tenant,
+                (o.get("number") or "").casefold(),
+                o.get("business_id"),
+            )
+            for o in payload["outcomes"]
+            if o["outcome"] in ("created", "updated") and o.get("customer_id")
+        ]
+        if registered:
+            cursor.executemany(
+                t.sql(
+                    f"INSERT INTO {t.name('import_register')} (customer_id, tenant_id, "
+                    "number_key, business_id) VALUES (?, ?, ?, ?) ON CONFLICT (customer_id) "
+                    "DO UPDATE SET number_key = excluded.number_key, "
+                    "business_id = excluded.business_id"
+                ),
+                registered,
+            )
         t.execute(
             cursor,
             f"INSERT INTO {t.name('import_batch_done')} (job_id, batch, created, updated, "

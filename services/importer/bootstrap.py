@@ -47,7 +47,9 @@ def build_workers(
         return workers
 
     async def customer_event(position: int, body: bytes) -> None:
-        await asyncio.to_thread(app.apply_customer_event, position, _envelope(body))
+        envelope = _envelope(body)
+        if app.follows(envelope):  # most entries (customers an import made) are not followed
+            await asyncio.to_thread(app.apply_customer_event, position, envelope)
 
     listen = None
     if config.uses_postgres:

@@ -73,6 +73,15 @@ class NumberCounter(PlainStateCopy, Aggregate):
         def apply(self, counter: NumberCounter) -> None:
             counter.next_number = self.number + 1
 
+    class NumbersIssued(Event):
+        """Several numbers at once (an import batch); the next is after the last."""
+
+        numbers: list[int]
+        internal: ClassVar[bool] = True
+
+        def apply(self, counter: NumberCounter) -> None:
+            counter.next_number = max(self.numbers) + 1
+
     def __init__(self, tenant_id: str) -> None:
         self.tenant_id = tenant_id
         self.next_number = 1
@@ -83,3 +92,7 @@ class NumberCounter(PlainStateCopy, Aggregate):
 
     def issue(self, number: int) -> None:
         self.trigger_event(self.NumberIssued, number=number)
+
+    def issue_many(self, numbers: list[int]) -> None:
+        if numbers:
+            self.trigger_event(self.NumbersIssued, numbers=list(numbers))
