@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import shutil
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +32,7 @@ from .validation import RULE_COLUMNS, RowChecker, duplicate_key
 log = logging.getLogger("psa.importer")
 BATCH = 1000
 ROWS_PER_BATCH = 500
+IN_FLIGHT = 4
 _TABLES = {
     "import_job": "job_id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL, status TEXT NOT NULL",
     # Outcomes of the batches the customers service has executed, one row per batch.
@@ -47,7 +49,7 @@ _TABLES = {
     ),
     "import_error": (
         "job_id TEXT NOT NULL, row_number BIGINT NOT NULL, column_name TEXT NOT NULL, "
-        "message TEXT NOT NULL"
+        "message TEXT NOT NULL, phase TEXT NOT NULL"
     ),
 }
 
@@ -62,6 +64,7 @@ class Checked:
     positions: dict[int, str]
     parents: dict[int, str]  # row → its parent's number (case-folded)
     numbers: dict[str, int]  # number (case-folded) → its row
+    existing: dict[int, tuple[str, str]]  # rows whose customer is in the register → column
 
 
 def _levels(parents: dict[int, str], numbers: dict[str, int]) -> dict[int, int]:
@@ -159,7 +162,7 @@ class ImporterApplication(ServiceApplication):
         """A job as its status page shows it: the counts of the batches executed so far."""
         job = self.job(tenant_id, job_id)
         described = job.as_dict()
-        if job.batches is not None and not job.final:
+        if job.status == "running":
             done, tally = self.executed(job_id)
             described.update(tally)
             described["failed"] = job.counts["failed"] + tally["failed"]
@@ -204,7 +207,7 @@ class ImporterApplication(ServiceApplication):
         job: ImportJob = self.read(job_id)
         if job.final:
             return job
-        if job.status == "running":
+        if job.status == "running" and job.batches is not None:
             # Every batch is queued; the outcomes may all be in (if the process stopped
             # between recording the last one and ending the job).
             self.finish_if_done(job_id)
@@ -244,8 +247,18 @@ class ImporterApplication(ServiceApplication):
         if total == 0:
             return "failed", counts, "the file has no rows under its header"
         if job.options.get("dry_run"):
-            ended = "completed_with_errors" if failed or checked.file_errors else "completed"
-            return ended, counts, None
+            # What the import would do with customers already in the register.
+            verb = "updated" if job.options.get("update_existing") else "skipped"
+            self._write_errors(
+                job.id,
+                [
+                    (row, header, f"a customer with this {word} exists already: it would be {verb}")
+                    for row, (header, word) in sorted(checked.existing.items())
+                ],
+            )
+            counts[verb] = len(checked.existing)
+            notes = failed or checked.file_errors or (verb == "skipped" and checked.existing)
+            return ("completed_with_errors" if notes else "completed"), counts, None
         if failed and not job.options.get("skip_errors"):
             return (
                 "failed",
@@ -253,9 +266,12 @@ class ImporterApplication(ServiceApplication):
                 f"{failed} rows have errors, so nothing was imported: correct them, or "
                 "import with skip_errors to import the other rows",
             )
+        if job.status != "running":
+            self.change(job.id, None, lambda j: j.sending())
         batches = self._send(job, checked, interrupted)
         if batches is None:
-            return "cancelled", counts, None
+            _, tally = self.executed(job.id)
+            return "cancelled", {**counts, **tally, "failed": failed + tally["failed"]}, None
         self.change(job.id, None, lambda j: j.sent(batches))
         self._set_status(self.read(job.id))
         return None
@@ -333,7 +349,10 @@ class ImporterApplication(ServiceApplication):
         self._write_errors(job.id, pending)
         failed = len(failed_rows)
         self.change(job.id, None, lambda j: j.validated(total, failed, list(mapping.unknown)))
-        return Checked(total, failed_rows, bool(file_errors), mapping.positions, parents, numbers)
+        existing = self._in_register(job.tenant_id, business_ids, numbers, failed_rows)
+        return Checked(
+            total, failed_rows, bool(file_errors), mapping.positions, parents, numbers, existing
+        )
 
     @staticmethod
     def _rows(
@@ -376,13 +395,23 @@ class ImporterApplication(ServiceApplication):
                 if len(rows) == ROWS_PER_BATCH:
                     batch += 1
                     if not self._queue_batch(job, batch, rows, interrupted):
+                        self._cancelled(job, batch - 1, interrupted)
                         return None
                     rows = []
             if rows:
                 batch += 1
                 if not self._queue_batch(job, batch, rows, interrupted):
+                    self._cancelled(job, batch - 1, interrupted)
                     return None
         return batch
+
+    def _cancelled(self, job: ImportJob, queued: int, interrupted: Callable[[], bool]) -> None:
+        """Stop after the batches already queued: wait for their outcomes, so that the job's
+        counts are what was done."""
+        while self.executed(job.id)[0] < queued:
+            if interrupted():
+                raise Interrupted
+            time.sleep(0.02)
 
     def _queue_batch(
         self,
@@ -391,10 +420,16 @@ class ImporterApplication(ServiceApplication):
         rows: list[dict[str, Any]],
         interrupted: Callable[[], bool],
     ) -> bool:
-        if interrupted():
-            raise Interrupted
-        if self.read(job.id).cancel_requested:
-            return False
+        # At most IN_FLIGHT batches wait for the customers service at a time, so that a
+        # cancel stops the job between batches and the streams hold little.
+        while True:
+            if interrupted():
+                raise Interrupted
+            if self.read(job.id).cancel_requested:
+                return False
+            if self.executed(job.id)[0] >= batch - IN_FLIGHT:
+                break
+            time.sleep(0.02)
         if not self.exists(batch_id(job.id, batch)):  # queued before the process stopped
             with contextlib.suppress(IntegrityError):  # another process queued it meanwhile
                 self.save(ImportBatch.queue(job, batch, rows))
@@ -465,10 +500,18 @@ class ImporterApplication(ServiceApplication):
         t = self.tables
         tally = dict.fromkeys(("created", "updated", "skipped", "failed"), 0)
         errors = []
+        view = self.settings_of(event_tenant)
+        headers = {c.key: c.header for c in columns(view)} if view is not None else {}
         for outcome in payload["outcomes"]:
             tally[outcome["outcome"]] += 1
             if outcome["outcome"] in ("failed", "skipped"):
-                column = RULE_COLUMNS.get(outcome.get("column") or "", outcome.get("column"))
+                where = outcome.get("column") or ""
+                key = (
+                    f"field:{where.removeprefix('fields.')}"
+                    if where.startswith("fields.")
+                    else RULE_COLUMNS.get(where, where)
+                )
+                column = headers.get(key, key)
                 message = outcome.get("message") or outcome["outcome"]
                 if outcome["outcome"] == "skipped":
                     message = f"skipped: {message}"
@@ -503,7 +546,7 @@ class ImporterApplication(ServiceApplication):
             cursor.executemany(
                 t.sql(
                     f"INSERT INTO {t.name('import_error')} (job_id, row_number, column_name, "
-                    "message) VALUES (?, ?, ?, ?)"
+                    "message, phase) VALUES (?, ?, ?, ?, 'run')"
                 ),
                 errors,
             )
@@ -536,6 +579,36 @@ class ImporterApplication(ServiceApplication):
         self.change(job_id, None, lambda j: j.finish(status, counts) if not j.final else None)
         self._set_status(self.read(job_id))
 
+    def _in_register(
+        self,
+        tenant_id: str,
+        business_ids: dict[str, int],
+        numbers: dict[str, int],
+        failed_rows: set[int],
+    ) -> dict[int, tuple[str, str]]:
+        """Rows whose business id (else number) a customer of the register has."""
+        found: dict[int, tuple[str, str]] = {}
+        t = self.tables
+        for column, values, label in (
+            ("business_id", business_ids, ("Y-tunnus", "business id")),
+            ("number_key", numbers, ("Asiakasnumero", "number")),
+        ):
+            wanted = sorted(values)
+            with t.transaction(commit=False) as cursor:
+                for start in range(0, len(wanted), 500):
+                    part = wanted[start : start + 500]
+                    t.execute(
+                        cursor,
+                        f"SELECT {column} AS v FROM {t.name('import_register')} WHERE "
+                        f"tenant_id = ? AND {column} IN ({', '.join('?' for _ in part)})",
+                        (tenant_id, *part),
+                    )
+                    for row in cursor.fetchall():
+                        number = values[row["v"]]
+                        if number not in failed_rows:
+                            found.setdefault(number, label)
+        return found
+
     def _numbers_in_register(self, tenant_id: str, numbers: set[str]) -> set[str]:
         wanted = sorted(numbers)
         found: set[str] = set()
@@ -563,7 +636,7 @@ class ImporterApplication(ServiceApplication):
             cursor.executemany(
                 t.sql(
                     f"INSERT INTO {t.name('import_error')} (job_id, row_number, column_name, "
-                    "message) VALUES (?, ?, ?, ?)"
+                    "message, phase) VALUES (?, ?, ?, ?, 'check')"
                 ),
                 [(str(job_id), row, column, message) for row, column, message in errors],
             )
@@ -572,7 +645,8 @@ class ImporterApplication(ServiceApplication):
         with self.tables.transaction() as cursor:
             self.tables.execute(
                 cursor,
-                f"DELETE FROM {self.tables.name('import_error')} WHERE job_id = ?",
+                f"DELETE FROM {self.tables.name('import_error')} WHERE job_id = ? "
+                "AND phase = 'check'",
                 (str(job_id),),
             )
 

@@ -72,8 +72,12 @@ class ImportJob(PlainStateCopy, Aggregate):
 
     @event("Progressed")
     def progressed(self, counts: dict[str, int]) -> None:
-        self.status = "running"
         self.counts.update(counts)
+
+    @event("Sending")
+    def sending(self) -> None:
+        """The checked rows go to the customers service."""
+        self.status = "running"
 
     def request_cancel(self) -> None:
         if self.final:

@@ -119,16 +119,19 @@ def _csv_rows(sheet: Sheet) -> Iterator[list[Any]]:
 def _xlsx_rows(path: Path) -> Iterator[list[Any]]:
     from openpyxl import load_workbook
 
-    try:
-        workbook = load_workbook(path, read_only=True, data_only=True)
-    except Exception as error:  # openpyxl raises many kinds for a broken file
-        raise FileProblem(f"the workbook is broken: {error}") from None
-    try:
-        worksheet = workbook.worksheets[0]
-        for values in worksheet.iter_rows(values_only=True):
-            yield list(values)
-    finally:
-        workbook.close()
+    # A file object, not the path: openpyxl judges a path by its extension, and uploads are
+    # stored without one.
+    with path.open("rb") as handle:
+        try:
+            workbook = load_workbook(handle, read_only=True, data_only=True)
+        except Exception as error:  # openpyxl raises many kinds for a broken file
+            raise FileProblem(f"the workbook is broken: {error}") from None
+        try:
+            worksheet = workbook.worksheets[0]
+            for values in worksheet.iter_rows(values_only=True):
+                yield list(values)
+        finally:
+            workbook.close()
 
 
 def csv_bytes(rows: list[list[Any]], delimiter: str = ";", bom: bool = True) -> bytes:

@@ -18,7 +18,10 @@ IMPORTS = "/api/v1/imports"
 
 def upload(system: System, tenant: Tenant, name: str, data: bytes, **options: Any) -> Any:
     headers = {**system.admin(tenant), "Settings-Position": system.position}
-    form = {key: str(value).lower() for key, value in {"dry_run": True, **options}.items()}
+    form = {
+        key: value if key == "mapping" else str(value).lower()
+        for key, value in {"dry_run": True, **options}.items()
+    }
     return system.http.post(IMPORTS, files={"file": (name, data)}, data=form, headers=headers)
 
 
@@ -186,6 +189,14 @@ def test_an_import_creates_the_customers_with_numbers_and_parents(system: System
     assert found["Alatytär Oy"]["parent_id"] == found["Emoyhtiö Oy"]["id"]
     assert found["Kolmas Oy"]["relationships"][0]["tags"] == ["uusi", "pieni"]
 
+    # A dry run of the same file tells what would happen to the customers already there.
+    preview = finished(system, tenant, upload(system, tenant, "rekisteri.csv", data).json()["id"])
+    assert (preview["status"], preview["skipped"], preview["created"]) == (
+        "completed_with_errors",
+        5,
+        0,
+    )
+
     # The same file again: every row's business id (else number) exists already, so each is
     # skipped and reported, and no customer is created twice.
     again = finished(
@@ -229,3 +240,52 @@ def test_one_invalid_row_stops_the_import_unless_errors_are_skipped(system: Syst
     assert skipped["status"] == "completed_with_errors"
     assert (skipped["created"], skipped["failed"]) == (2, 1)
     assert set(customers_of(system, tenant)) == {"Hyvä Oy", "Toinen Oy"}
+
+
+def test_an_xlsx_with_a_mapping_of_its_own_column_names(system: System, tenant: Tenant):
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.append(["Yritys", "Muistiinpanot", "Y-TUNNUS"])
+    sheet.append(["Äänekosken Öljy Oy", "ei tuoda", "0737546-2"])
+    sheet.append(["Kahvila Sävel", None, None])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    response = upload(
+        system,
+        tenant,
+        "asiakkaat.xlsx",
+        buffer.getvalue(),
+        dry_run=False,
+        mapping='{"Yritys": "Nimi", "Muistiinpanot": null}',
+    )
+    assert response.status_code == 202, response.text
+    job = finished(system, tenant, response.json()["id"])
+    assert (job["status"], job["created"], job["unknown_columns"]) == ("completed", 2, [])
+    found = customers_of(system, tenant)
+    assert found["Äänekosken Öljy Oy"]["business_id"] == "0737546-2"
+
+
+def test_cancel_stops_an_import_between_batches(system: System, tenant: Tenant, monkeypatch):
+    from services.importer import application
+
+    monkeypatch.setattr(application, "IN_FLIGHT", 0)  # one batch at a time
+    rows = 5000
+    data = ("Nimi\r\n" + "".join(f"Asiakas {i} Oy\r\n" for i in range(rows))).encode()
+    job = upload(system, tenant, "iso.csv", data, dry_run=False).json()
+    deadline = time.monotonic() + 20
+    while True:  # cancel once rows are on their way
+        current = system.http.get(f"{IMPORTS}/{job['id']}", headers=system.admin(tenant)).json()
+        if current["status"] == "running":
+            break
+        assert time.monotonic() < deadline, current
+        time.sleep(0.01)
+    response = system.http.post(f"{IMPORTS}/{job['id']}/cancel", headers=system.admin(tenant))
+    assert response.status_code == 200, response.text
+    ended = finished(system, tenant, job["id"])
+    assert ended["status"] == "cancelled"
+    # Whole batches were imported before it stopped, and no more.
+    assert ended["created"] < rows and ended["created"] % 500 == 0
+    assert len(customers_of(system, tenant)) == ended["created"] or ended["created"] > 500
