@@ -484,9 +484,13 @@ class ImporterApplication(ServiceApplication):
                     f"UPDATE {t.name('import_register')} SET business_id = ? WHERE customer_id = ?",
                     (payload.get("business_id"), event["aggregate_id"]),
                 )
-            elif kind == "ImportBatchExecuted" and self._is_ours(cursor, payload["job_id"]):
-                job_to_finish = UUID(payload["job_id"])
-                self._record_batch(cursor, payload, event["tenant_id"])
+            elif kind == "ImportBatchExecuted":
+                # Every import's customers join the register; only this importer's jobs
+                # are counted here.
+                self._register_outcomes(cursor, payload, event["tenant_id"])
+                if self._is_ours(cursor, payload["job_id"]):
+                    job_to_finish = UUID(payload["job_id"])
+                    self._record_batch(cursor, payload, event["tenant_id"])
             track(t, cursor, "customer_events", position)
         if job_to_finish is not None:
             self.finish_if_done(job_to_finish)
@@ -495,6 +499,29 @@ class ImporterApplication(ServiceApplication):
         t = self.tables
         t.execute(cursor, f"SELECT 1 FROM {t.name('import_job')} WHERE job_id = ?", (job_id,))
         return cursor.fetchone() is not None
+
+    def _register_outcomes(self, cursor: Any, payload: dict[str, Any], event_tenant: str) -> None:
+        t = self.tables
+        registered = [
+            (
+                o["customer_id"],
+                event_tenant,
+                (o.get("number") or "").casefold(),
+                o.get("business_id"),
+            )
+            for o in payload["outcomes"]
+            if o["outcome"] in ("created", "updated") and o.get("customer_id")
+        ]
+        if registered:
+            cursor.executemany(
+                t.sql(
+                    f"INSERT INTO {t.name('import_register')} (customer_id, tenant_id, "
+                    "number_key, business_id) VALUES (?, ?, ?, ?) ON CONFLICT (customer_id) "
+                    "DO UPDATE SET number_key = excluded.number_key, "
+                    "business_id = excluded.business_id"
+                ),
+                registered,
+            )
 
     def _record_batch(self, cursor: Any, payload: dict[str, Any], event_tenant: str) -> None:
         t = self.tables
@@ -516,26 +543,6 @@ class ImporterApplication(ServiceApplication):
                 if outcome["outcome"] == "skipped":
                     message = f"skipped: {message}"
                 errors.append((payload["job_id"], outcome["row"], column or "", message))
-        registered = [
-            (
-                o["customer_id"],
-                event_tenant,
-                (o.get("number") or "").casefold(),
-                o.get("business_id"),
-            )
-            for o in payload["outcomes"]
-            if o["outcome"] in ("created", "updated") and o.get("customer_id")
-        ]
-        if registered:
-            cursor.executemany(
-                t.sql(
-                    f"INSERT INTO {t.name('import_register')} (customer_id, tenant_id, "
-                    "number_key, business_id) VALUES (?, ?, ?, ?) ON CONFLICT (customer_id) "
-                    "DO UPDATE SET number_key = excluded.number_key, "
-                    "business_id = excluded.business_id"
-                ),
-                registered,
-            )
         t.execute(
             cursor,
             f"INSERT INTO {t.name('import_batch_done')} (job_id, batch, created, updated, "
