@@ -32,7 +32,7 @@ from .validation import RULE_COLUMNS, RowChecker, duplicate_key
 log = logging.getLogger("psa.importer")
 BATCH = 1000
 ROWS_PER_BATCH = 500
-IN_FLIGHT = 4
+IN_FLIGHT = 4  # batches queued and not yet executed, at most
 _TABLES = {
     "import_job": "job_id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL, status TEXT NOT NULL",
     # Outcomes of the batches the customers service has executed, one row per batch.
@@ -65,6 +65,11 @@ class Checked:
     parents: dict[int, str]  # row → its parent's number (case-folded)
     numbers: dict[str, int]  # number (case-folded) → its row
     existing: dict[int, tuple[str, str]]  # rows whose customer is in the register → column
+
+
+def _batch_number(level: int, slot: int) -> int:
+    """A batch's number: its level of the hierarchy and its range of the file's rows."""
+    return level * 100_000 + slot + 1
 
 
 def _levels(parents: dict[int, str], numbers: dict[str, int]) -> dict[int, int]:
@@ -372,16 +377,36 @@ class ImporterApplication(ServiceApplication):
     ) -> int | None:
         """Queue the valid rows in batches: those without a parent in the file first, then
         sub-units level by level, so that a parent exists before its sub-units. Returns the
-        number of batches, or None if the job was cancelled."""
+        number of batches, or None if the job was cancelled.
+
+        A batch holds the valid rows of a fixed range of the file's rows (and level), so a
+        resumed job makes the same batches even if some rows' validity changed meanwhile:
+        none is left out, and a batch queued before is recognised by its number."""
         view = self.settings_of(job.tenant_id)
         assert view is not None
         sheet = open_sheet(self.files / str(job.id) / "upload", job.filename)
         checker = RowChecker(view, job.company_id, columns(view))
         levels = _levels(checked.parents, checked.numbers)
-        batch = 0
+        sequence = 0  # batches queued so far, in order
+
+        def queue(number: int, rows: list[dict[str, Any]]) -> bool:
+            nonlocal sequence
+            if not rows and not self.exists(batch_id(job.id, number)):
+                return True
+            sequence += 1
+            if self._queue_batch(job, number, rows, sequence, interrupted):
+                return True
+            self._cancelled(job, sequence - 1, interrupted)
+            return False
+
         for level in range(max(levels.values(), default=0) + 1):
             rows: list[dict[str, Any]] = []
-            for number, row in self._rows(sheet, checked.positions, checker):
+            slot = 0
+            for index, (number, row) in enumerate(self._rows(sheet, checked.positions, checker)):
+                if index // ROWS_PER_BATCH != slot:
+                    if not queue(_batch_number(level, slot), rows):
+                        return None
+                    rows, slot = [], index // ROWS_PER_BATCH
                 if number in checked.failed_rows or levels.get(number, 0) != level:
                     continue
                 rows.append(
@@ -392,18 +417,9 @@ class ImporterApplication(ServiceApplication):
                         "parent_number": row.parent_number,
                     }
                 )
-                if len(rows) == ROWS_PER_BATCH:
-                    batch += 1
-                    if not self._queue_batch(job, batch, rows, interrupted):
-                        self._cancelled(job, batch - 1, interrupted)
-                        return None
-                    rows = []
-            if rows:
-                batch += 1
-                if not self._queue_batch(job, batch, rows, interrupted):
-                    self._cancelled(job, batch - 1, interrupted)
-                    return None
-        return batch
+            if not queue(_batch_number(level, slot), rows):
+                return None
+        return sequence
 
     def _cancelled(self, job: ImportJob, queued: int, interrupted: Callable[[], bool]) -> None:
         """Stop after the batches already queued: wait for their outcomes, so that the job's
@@ -418,6 +434,7 @@ class ImporterApplication(ServiceApplication):
         job: ImportJob,
         batch: int,
         rows: list[dict[str, Any]],
+        sequence: int,
         interrupted: Callable[[], bool],
     ) -> bool:
         # At most IN_FLIGHT batches wait for the customers service at a time, so that a
@@ -427,10 +444,10 @@ class ImporterApplication(ServiceApplication):
                 raise Interrupted
             if self.read(job.id).cancel_requested:
                 return False
-            if self.executed(job.id)[0] >= batch - IN_FLIGHT:
+            if self.executed(job.id)[0] >= sequence - IN_FLIGHT:
                 break
             time.sleep(0.02)
-        if not self.exists(batch_id(job.id, batch)):  # queued before the process stopped
+        if rows and not self.exists(batch_id(job.id, batch)):  # else queued before a restart
             with contextlib.suppress(IntegrityError):  # another process queued it meanwhile
                 self.save(ImportBatch.queue(job, batch, rows))
         return True
