@@ -290,3 +290,12 @@ def test_the_templates_have_every_column_and_explain_them(tmp_path):
     sheet = open_sheet(path, "pohja.xlsx")
     mapping = map_headers(sheet.headers(), columns(settings))
     assert mapping.unknown == [] and len(mapping.positions) == len(columns(settings))
+
+
+def test_sub_units_go_after_their_parents_level_by_level():
+    from services.importer.application import _levels
+
+    # row 2: number 100; row 3: parent 100; row 4: parent of row 3's number; row 5: a cycle.
+    numbers = {"100": 2, "200": 3, "300": 4, "400": 5, "500": 6}
+    parents = {3: "100", 4: "200", 5: "500", 6: "400", 7: "999"}
+    assert _levels(parents, numbers) == {3: 1, 4: 2, 5: 1, 6: 1, 7: 0}
