@@ -94,3 +94,63 @@ def redis_client(url: str) -> Any:
     return aioredis.Redis.from_url(
         url, socket_timeout=30, socket_connect_timeout=10, health_check_interval=30
     )
+
+
+def service_relay(
+    config: Any,
+    app: Any,
+    client: Any,
+    stream: str,
+    to_envelope: Callable[[Any, int], Any],
+    topics: Sequence[str] | None = None,
+) -> Any:
+    """A service's outbox relay of `stream`, woken by every save of this process and, on
+    PostgreSQL, by the store's NOTIFY from other processes (polling is the fallback)."""
+    from psa.persistence import postgres_conninfo
+
+    from .relay import OutboxRelay
+
+    listen = None
+    if config.uses_postgres:
+        listen = postgres_listener(postgres_conninfo(config), app.recorder.channel_name)
+    relay = OutboxRelay(
+        app, client, config.stream(stream), to_envelope, listen=listen, topics=topics or ()
+    )
+    app.save_listeners.append(relay.wake)
+    return relay
+
+
+class Poller:
+    """A worker that runs `work` in a thread, again when woken (from any thread) or after
+    `poll_interval` seconds, until stopped."""
+
+    poll_interval = 1.0
+    failure_message = "a background worker failed; trying again"
+
+    def __init__(self) -> None:
+        self._wake = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stopping = False
+
+    def work(self) -> Any:
+        raise NotImplementedError
+
+    def wake(self) -> None:
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(self._wake.set)
+
+    async def run(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        while not self._stopping:
+            self._wake.clear()
+            try:
+                await asyncio.to_thread(self.work)
+            except Exception:
+                log.exception(self.failure_message)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.poll_interval)
+
+    def stop(self) -> None:
+        self._stopping = True
+        self.wake()

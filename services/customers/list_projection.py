@@ -22,8 +22,6 @@ and every count is one range of one small index, whatever the multi-company rule
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import hashlib
 import json
 import logging
@@ -31,6 +29,7 @@ import threading
 import time
 from typing import Any
 
+from psa.streams.runtime import Poller
 from psa.tables import Tables, create_tracking_table, lock_tracking, track, tracked_position
 
 from .domainmodel.customer import Customer, CustomerEvent
@@ -133,17 +132,17 @@ def apply_event(document: dict[str, Any] | None, event: CustomerEvent) -> dict[s
     return document
 
 
-class CustomerListProjection:
+class CustomerListProjection(Poller):
     """Customers as rows to filter, sort and count, at a tracked position of the event log."""
 
+    failure_message = "the customer list could not catch up; trying again"
+
     def __init__(self, app: Any, tables: Tables, poll_interval: float = 0.5) -> None:
+        super().__init__()
         self.app = app
         self.tables = tables
         self.poll_interval = poll_interval
         self.topics = customer_topics()
-        self._wake = asyncio.Event()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._stopping = False
         self._catching_up = threading.Lock()
         self._terms: dict[tuple[str, str, str, str], int] = {}
         create_tracking_table(tables)
@@ -377,25 +376,8 @@ class CustomerListProjection:
         return term_id
 
     # ---------------------------------------------------------------- running
-    def wake(self) -> None:
-        loop = self._loop
-        if loop is not None and not loop.is_closed():
-            loop.call_soon_threadsafe(self._wake.set)
-
-    async def run(self) -> None:
-        self._loop = asyncio.get_running_loop()
-        while not self._stopping:
-            self._wake.clear()
-            try:
-                await asyncio.to_thread(self.catch_up)
-            except Exception:
-                log.exception("the customer list could not catch up; trying again")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.poll_interval)
-
-    def stop(self) -> None:
-        self._stopping = True
-        self.wake()
+    def work(self) -> None:
+        self.catch_up()
 
     def wait_for(self, position: int, timeout: float = 2.0) -> bool:
         """Until the list has applied `position` (catching up itself if need be)."""

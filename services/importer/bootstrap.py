@@ -11,10 +11,9 @@ import redis.asyncio as aioredis
 from contracts import CUSTOMER_COMMANDS_STREAM, CUSTOMERS_STREAM, SETTINGS_STREAM
 from psa.config import Config
 from psa.customer_rules.projection import SettingsProjection
-from psa.persistence import event_store_env, postgres_conninfo
+from psa.persistence import event_store_env
 from psa.streams.consumer import StreamConsumer
-from psa.streams.relay import OutboxRelay
-from psa.streams.runtime import postgres_listener
+from psa.streams.runtime import service_relay
 from psa.tables import Tables
 
 from .application import ImporterApplication
@@ -51,19 +50,9 @@ def build_workers(
         if app.follows(envelope):  # most entries (customers an import made) are not followed
             await asyncio.to_thread(app.apply_customer_event, position, envelope)
 
-    listen = None
-    if config.uses_postgres:
-        channel = app.recorder.channel_name  # type: ignore[attr-defined]
-        listen = postgres_listener(postgres_conninfo(config), channel)
-    relay = OutboxRelay(
-        app,
-        client,
-        config.stream(CUSTOMER_COMMANDS_STREAM),
-        to_envelope,
-        listen=listen,
-        topics=published_topics(),
+    relay = service_relay(
+        config, app, client, CUSTOMER_COMMANDS_STREAM, to_envelope, topics=published_topics()
     )
-    app.save_listeners.append(relay.wake)
     workers += [
         StreamConsumer(
             client,

@@ -8,9 +8,8 @@ import redis.asyncio as aioredis
 
 from contracts import SETTINGS_STREAM
 from psa.config import Config
-from psa.persistence import event_store_env, postgres_conninfo
-from psa.streams.relay import OutboxRelay
-from psa.streams.runtime import postgres_listener
+from psa.persistence import event_store_env
+from psa.streams.runtime import service_relay
 
 from .application import SettingsApplication
 from .publishing import to_envelope
@@ -26,10 +25,4 @@ def build_application(config: Config) -> SettingsApplication:
 def build_workers(config: Config, app: SettingsApplication, client: aioredis.Redis) -> list[Any]:
     """The outbox relay of `settings.events.v1`, woken by every save of this process and, on
     PostgreSQL, by the store's NOTIFY from other processes."""
-    listen = None
-    if config.uses_postgres:
-        channel = app.recorder.channel_name  # type: ignore[attr-defined]
-        listen = postgres_listener(postgres_conninfo(config), channel)
-    relay = OutboxRelay(app, client, config.stream(SETTINGS_STREAM), to_envelope, listen=listen)
-    app.save_listeners.append(relay.wake)
-    return [relay]
+    return [service_relay(config, app, client, SETTINGS_STREAM, to_envelope)]
