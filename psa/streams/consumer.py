@@ -104,8 +104,12 @@ class StreamConsumer:
         idle_ms: int = 5000,
         block_ms: int = 1000,
         batch_size: int = 100,
+        trim: bool = False,
     ) -> None:
         self.client = client
+        # A stream of commands for this group alone: what it has applied is trimmed away
+        # (the entry just applied stays, as the publishing relay's record of where it is).
+        self.trim = trim
         self.stream = stream
         self.group = group
         self.handler = handler
@@ -308,6 +312,8 @@ class StreamConsumer:
         else:
             self.stats.applied += 1
         await self.client.xack(self.stream, self.group, entry_id)
+        if self.trim:
+            await self.client.xtrim(self.stream, minid=entry_id, approximate=False)
 
     async def _dead_letter(
         self, entry_id: bytes | str, fields: dict[Any, Any], error: BaseException, deliveries: int

@@ -57,5 +57,6 @@ def build_workers(
         SERVICE,
         ImportBatchHandler(app).handle,
         idle_ms=config.stream_idle_ms,
+        trim=True,  # an executed batch is of no use to anyone: its outcome is an event
     )
     return [consumer, relay, app.customer_list, commands]

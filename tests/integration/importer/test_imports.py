@@ -162,7 +162,9 @@ REGISTER = (
 )
 
 
-def test_an_import_creates_the_customers_with_numbers_and_parents(system: System, tenant: Tenant):
+def test_an_import_creates_the_customers_with_numbers_and_parents(
+    system: System, tenant: Tenant, system_config
+):
     system.settings_change(tenant, "POST", "/groups", {"name": "Avainasiakkaat"})
     data = REGISTER.replace("Alatytär Oy;;510;;;", "Alatytär Oy;;510;500;;").encode("cp1252")
     job = upload(system, tenant, "rekisteri.csv", data, dry_run=False).json()
@@ -188,6 +190,11 @@ def test_an_import_creates_the_customers_with_numbers_and_parents(system: System
     assert found["Tyttären tytär Oy"]["parent_id"] == found["Alatytär Oy"]["id"]
     assert found["Alatytär Oy"]["parent_id"] == found["Emoyhtiö Oy"]["id"]
     assert found["Kolmas Oy"]["relationships"][0]["tags"] == ["uusi", "pieni"]
+    # Executed batches are trimmed from the commands stream (the last one stays).
+    import redis
+
+    commands = system_config.stream("customers.commands.v1")
+    assert redis.Redis.from_url(str(system_config.redis_url)).xlen(commands) <= 1
 
     # A dry run of the same file tells what would happen to the customers already there.
     preview = finished(system, tenant, upload(system, tenant, "rekisteri.csv", data).json()["id"])
