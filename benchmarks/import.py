@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -263,6 +264,8 @@ def main() -> None:
     parser.add_argument("--big-only", action="store_true", help="Only the --big CSV (SQLite)")
     parser.add_argument("--verbose", action="store_true", help="Also when each job ended")
     args = parser.parse_args()
+    # Stopped with SIGTERM, it still stops the processes it started.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     with tempfile.TemporaryDirectory() as directory:
         tmp = Path(directory)
         for store in ("sqlite", "postgres"):
