@@ -160,9 +160,15 @@ def import_once(deployment: Deployment, path: Path, rows: int) -> tuple[float, d
     response.raise_for_status()
     job_id = response.json()["id"]
     while True:
-        job: dict[str, Any] = httpx.get(
-            deployment.urls["importer"] + f"/api/v1/imports/{job_id}", headers=admin, timeout=30
-        ).json()
+        try:
+            job: dict[str, Any] = httpx.get(
+                deployment.urls["importer"] + f"/api/v1/imports/{job_id}",
+                headers=admin,
+                timeout=30,
+            ).json()
+        except httpx.TimeoutException:
+            print("  (the importer took over 30 s to answer a status request)")
+            continue
         if job["status"] not in ("queued", "validating", "running"):
             break
         time.sleep(0.2)

@@ -216,18 +216,32 @@ class CustomerListProjection(Poller):
         with self.tables.transaction(commit=False) as cursor:
             return tracked_position(self.tables, cursor, NAME)
 
-    def catch_up(self, batch_size: int = 500) -> int:
-        """Apply everything stored after the tracked position; returns how many events."""
-        with self._catching_up:
+    def catch_up(self, batch_size: int = 500, timeout: float | None = None) -> int:
+        """Apply everything stored after the tracked position, a batch at a time (so that a
+        request waiting for the list takes turns with a long catch-up); returns how many
+        events. With `timeout`, stops when that many seconds have passed."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        applied = 0
+        while True:
+            wait = -1.0 if deadline is None else max(0.0, deadline - time.monotonic())
+            if not self._catching_up.acquire(timeout=wait):
+                return applied
             try:
-                return self._catch_up(batch_size)
+                done = self._catch_up(batch_size, max_batches=1)
             except BaseException:
                 self._terms.clear()  # ids of terms made in a transaction that did not commit
                 raise
+            finally:
+                self._catching_up.release()
+            applied += done
+            if not done or (deadline is not None and time.monotonic() >= deadline):
+                return applied
 
-    def _catch_up(self, batch_size: int) -> int:
+    def _catch_up(self, batch_size: int, max_batches: int | None = None) -> int:
         applied = 0
-        while True:
+        batches = 0
+        while max_batches is None or batches < max_batches:
+            batches += 1
             # Read the log outside the write transaction: the store's pool has one writer.
             # Positions of events the list does not show (the numbering's) count as read too,
             # so that "caught up with the log" is a plain comparison.
@@ -245,6 +259,7 @@ class CustomerListProjection(Poller):
                 self.apply(cursor, notifications)
                 track(self.tables, cursor, NAME, reached)
             applied += len(notifications)
+        return applied
 
     def apply(self, cursor: Any, notifications: list[Any]) -> None:
         """Write the rows of the customers these stored events change."""
@@ -386,7 +401,7 @@ class CustomerListProjection(Poller):
             if time.monotonic() > deadline:
                 return False
             try:
-                self.catch_up()
+                self.catch_up(timeout=max(0.0, deadline - time.monotonic()))
             except Exception as error:  # another process is writing the list: wait a moment
                 log.debug("waiting for the customer list: %s", error)
                 time.sleep(0.01)
