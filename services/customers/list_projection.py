@@ -32,7 +32,7 @@ from typing import Any
 from psa.streams.runtime import Poller
 from psa.tables import Tables, create_tracking_table, lock_tracking, track, tracked_position
 
-from .domainmodel.customer import Customer, CustomerEvent
+from .domainmodel.customer import SHARED_FIELDS, Customer, CustomerEvent
 from .publishing import customer_topics
 
 log = logging.getLogger("psa.customers.list")
@@ -110,9 +110,24 @@ def text_key(value: str) -> str:
 def apply_event(document: dict[str, Any] | None, event: CustomerEvent) -> dict[str, Any]:
     """The customer's list document after `event`."""
     if isinstance(event, Customer.Created):
-        customer = event.mutate(None)
-        assert isinstance(customer, Customer)
-        return customer.as_dict()
+        # The same document as `Customer.as_dict()` of the new customer, straight from the
+        # event (a fresh object from the store, so nothing needs copying).
+        return {
+            "id": str(event.originator_id),
+            "tenant_id": event.tenant_id,
+            "version": event.originator_version,
+            "number": event.number,
+            **{key: getattr(event, key) for key in SHARED_FIELDS},
+            "relationships": [
+                {"company_id": company_id, **relationship}
+                for company_id, relationship in event.relationships.items()
+            ],
+            "contacts": event.contacts,
+            "created_in": event.created_in,
+            "parent_company_id": event.parent_company_id,
+            "created_at": event.timestamp,
+            "updated_at": event.timestamp,
+        }
     assert document is not None
     if isinstance(event, Customer.DetailsChanged):
         for key in event.changed:
@@ -262,34 +277,43 @@ class CustomerListProjection(Poller):
         return applied
 
     def apply(self, cursor: Any, notifications: list[Any]) -> None:
-        """Write the rows of the customers these stored events change."""
-        before: dict[str, tuple[int, dict[str, Any]] | None] = {}
-        after: dict[str, tuple[int, dict[str, Any]]] = {}
-        for notification in notifications:
-            event = self.app.mapper.to_domain_event(notification)
+        """Write the rows of the customers these stored events change (a statement per
+        table for the whole batch)."""
+        events = [(n, self.app.mapper.to_domain_event(n)) for n in notifications]
+        stored = self._load_all(cursor, sorted({str(e.originator_id) for _, e in events}))
+        after: dict[str, tuple[int, dict[str, Any]]] = {
+            # a copy to change; the stored one is what to unindex
+            customer_id: (seq, json.loads(json.dumps(document)))
+            for customer_id, (seq, document) in stored.items()
+        }
+        for notification, event in events:
             customer_id = str(event.originator_id)
-            if customer_id not in before:
-                stored = self._load(cursor, customer_id)
-                before[customer_id] = stored
-                if stored is not None:  # a copy to change, the stored one to unindex
-                    after[customer_id] = (stored[0], json.loads(json.dumps(stored[1])))
             if isinstance(event, Customer.Created):
                 after[customer_id] = (notification.id, apply_event(None, event))
             else:
                 seq, document = after[customer_id]
                 after[customer_id] = (seq, apply_event(document, event))
-        for customer_id, (seq, document) in after.items():
-            previous = before.get(customer_id)
-            self.write(cursor, seq, document, previous[1] if previous else None)
-
-    def _load(self, cursor: Any, customer_id: str) -> tuple[int, dict[str, Any]] | None:
-        self.tables.execute(
+        self.write_many(
             cursor,
-            f"SELECT seq, document FROM {self.tables.name('customer_list')} WHERE customer_id = ?",
-            (customer_id,),
+            [
+                (seq, document, stored[customer_id][1] if customer_id in stored else None)
+                for customer_id, (seq, document) in after.items()
+            ],
         )
-        row = cursor.fetchone()
-        return (int(row["seq"]), json.loads(row["document"])) if row else None
+
+    def _load_all(self, cursor: Any, customer_ids: list[str]) -> dict[str, tuple[int, Any]]:
+        found: dict[str, tuple[int, Any]] = {}
+        for start in range(0, len(customer_ids), 500):
+            part = customer_ids[start : start + 500]
+            self.tables.execute(
+                cursor,
+                f"SELECT customer_id, seq, document FROM {self.tables.name('customer_list')} "
+                f"WHERE customer_id IN ({', '.join('?' for _ in part)})",
+                tuple(part),
+            )
+            for row in cursor.fetchall():
+                found[row["customer_id"]] = (int(row["seq"]), json.loads(row["document"]))
+        return found
 
     def write(
         self,
@@ -299,50 +323,79 @@ class CustomerListProjection(Poller):
         previous: dict[str, Any] | None = None,
     ) -> None:
         """Store a customer's document and index rows (replacing those of `previous`)."""
+        self.write_many(cursor, [(seq, document, previous)])
+
+    def write_many(
+        self, cursor: Any, customers: list[tuple[int, dict[str, Any], dict[str, Any] | None]]
+    ) -> None:
+        """Store customers' documents and index rows, replacing those of their previous
+        documents, with one statement per table."""
         t = self.tables
-        customer_id = str(document["id"])
-        tenant_id = document["tenant_id"]
-        if previous is not None:
-            t.execute(cursor, f"DELETE FROM {t.name('customer_scope')} WHERE seq = ?", (seq,))
-            old = {self._term(cursor, tenant_id, term) for term in index_terms(previous)}
-            cursor.executemany(
-                t.sql(f"DELETE FROM {t.name('customer_posting')} WHERE term_id = ? AND seq = ?"),
-                [(term_id, seq) for term_id in sorted(old)],
+        old_scopes: list[tuple[int]] = []
+        old_postings: list[tuple[int, int]] = []
+        documents: list[tuple[Any, ...]] = []
+        scope_rows: list[tuple[Any, ...]] = []
+        postings: list[tuple[int, int]] = []
+        for seq, document, previous in customers:
+            tenant_id = document["tenant_id"]
+            if previous is not None:
+                old_scopes.append((seq,))
+                old = {self._term(cursor, tenant_id, term) for term in index_terms(previous)}
+                old_postings += [(term_id, seq) for term_id in sorted(old)]
+            customer_id = str(document["id"])
+            number = str(document["number"])
+            documents.append(
+                (
+                    customer_id,
+                    seq,
+                    tenant_id,
+                    document["name"],
+                    number,
+                    document.get("business_id"),
+                    document["kind"],
+                    document.get("parent_id"),
+                    document.get("parent_company_id"),
+                    str(document["created_at"]),
+                    json.dumps(document, default=str),
+                )
             )
-        number = str(document["number"])
-        t.execute(
-            cursor,
-            f"INSERT INTO {t.name('customer_list')} (customer_id, seq, tenant_id, name, number, "
-            "business_id, kind, parent_id, parent_company_id, created_at, document) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (customer_id) DO UPDATE "
-            "SET name = excluded.name, number = excluded.number, "
-            "business_id = excluded.business_id, kind = excluded.kind, "
-            "parent_id = excluded.parent_id, parent_company_id = excluded.parent_company_id, "
-            "document = excluded.document",
-            (
+            number_int = int(number) if number.isdigit() and len(number) < 18 else None
+            sort_values = (
                 customer_id,
-                seq,
-                tenant_id,
-                document["name"],
-                number,
-                document.get("business_id"),
-                document["kind"],
+                text_key(document["name"]),
+                number_int if number_int is not None else NO_NUMBER,
+                number.casefold(),
+                (document.get("business_id") or "").casefold(),
+                str(document["created_at"]),
                 document.get("parent_id"),
                 document.get("parent_company_id"),
-                str(document["created_at"]),
-                json.dumps(document, default=str),
+            )
+            scope_rows += [
+                (self._term(cursor, tenant_id, (scope, SCOPE, "", None)), seq, *sort_values)
+                for scope in scopes(document)
+            ]
+            new = {self._term(cursor, tenant_id, term) for term in index_terms(document)}
+            postings += [(term_id, seq) for term_id in sorted(new)]
+        if old_scopes:
+            cursor.executemany(
+                t.sql(f"DELETE FROM {t.name('customer_scope')} WHERE seq = ?"), old_scopes
+            )
+        if old_postings:
+            cursor.executemany(
+                t.sql(f"DELETE FROM {t.name('customer_posting')} WHERE term_id = ? AND seq = ?"),
+                old_postings,
+            )
+        cursor.executemany(
+            t.sql(
+                f"INSERT INTO {t.name('customer_list')} (customer_id, seq, tenant_id, name, "
+                "number, business_id, kind, parent_id, parent_company_id, created_at, document) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (customer_id) DO UPDATE "
+                "SET name = excluded.name, number = excluded.number, "
+                "business_id = excluded.business_id, kind = excluded.kind, "
+                "parent_id = excluded.parent_id, parent_company_id = excluded.parent_company_id, "
+                "document = excluded.document"
             ),
-        )
-        number_int = int(number) if number.isdigit() and len(number) < 18 else None
-        sort_values = (
-            customer_id,
-            text_key(document["name"]),
-            number_int if number_int is not None else NO_NUMBER,
-            number.casefold(),
-            (document.get("business_id") or "").casefold(),
-            str(document["created_at"]),
-            document.get("parent_id"),
-            document.get("parent_company_id"),
+            documents,
         )
         cursor.executemany(
             t.sql(
@@ -350,15 +403,11 @@ class CustomerListProjection(Poller):
                 "name_key, number_sort, number_key, business_key, created_at, parent_id, "
                 "parent_company_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
             ),
-            [
-                (self._term(cursor, tenant_id, (scope, SCOPE, "", None)), seq, *sort_values)
-                for scope in scopes(document)
-            ],
+            scope_rows,
         )
-        new = {self._term(cursor, tenant_id, term) for term in index_terms(document)}
         cursor.executemany(
             t.sql(f"INSERT INTO {t.name('customer_posting')} (term_id, seq) VALUES (?, ?)"),
-            [(term_id, seq) for term_id in sorted(new)],
+            postings,
         )
 
     def _term(self, cursor: Any, tenant_id: str, term: Term) -> int:
