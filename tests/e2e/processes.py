@@ -23,7 +23,7 @@ def start_and_wait(
 
     Its output goes to a file (a pipe nobody reads would block it once full)."""
     log = tempfile.NamedTemporaryFile(  # noqa: SIM115 - kept open for the process's life
-        "w+", prefix="psa-process-", suffix=".log", delete=False
+        "w+", prefix="psa-process-", suffix=".log", delete=False, dir=cwd
     )
     process = subprocess.Popen(
         args, env=env, cwd=cwd, stdout=log, stderr=subprocess.STDOUT, text=True
