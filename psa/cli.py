@@ -501,21 +501,18 @@ def _follow(config: Config, token: str, job: dict[str, Any]) -> dict[str, Any]:
         while job["status"] in ("queued", "validating", "running"):
             time.sleep(0.5)
             job = _request(config, "GET", f"/api/v1/imports/{job['id']}", token)
-            done = job["created"] + job["updated"] + job["skipped"]
-            if job["status"] == "running":
-                done += job["failed"]
-            total = job["total_rows"] or None
             progress.update(
                 task,
                 description=job["status"],
-                total=total,
-                completed=done if job["status"] == "running" else job["processed"],
+                total=job["total_rows"] or None,
+                completed=job["processed"],
             )
     return job
 
 
 def _summary(job: dict[str, Any]) -> None:
-    table = Table(title=f"Import {job['id']}", show_header=False)
+    table = Table(title="Import", show_header=False)
+    table.add_row("id", job["id"])
     table.add_row("status", job["status"])
     for key in ("total_rows", "processed", "created", "updated", "skipped", "failed"):
         table.add_row(key.replace("_", " "), str(job[key]))

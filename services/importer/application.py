@@ -171,6 +171,8 @@ class ImporterApplication(ServiceApplication):
             done, tally = self.executed(job_id)
             described.update(tally)
             described["failed"] = job.counts["failed"] + tally["failed"]
+            # Rows the customers service has given an outcome, and the invalid ones.
+            described["processed"] = sum(tally.values()) + job.counts["failed"]
             described["batches"] = {"queued": job.batches, "executed": done}
         return described
 
@@ -598,7 +600,11 @@ class ImporterApplication(ServiceApplication):
         done, tally = self.executed(job_id)
         if done < job.batches:
             return
-        counts = {**tally, "failed": job.counts["failed"] + tally["failed"]}
+        counts = {
+            **tally,
+            "failed": job.counts["failed"] + tally["failed"],
+            "processed": job.counts["total_rows"],
+        }
         status = "completed_with_errors" if counts["failed"] or tally["skipped"] else "completed"
         self.change(job_id, None, lambda j: j.finish(status, counts) if not j.final else None)
         self._set_status(self.read(job_id))

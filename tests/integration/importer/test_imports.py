@@ -171,6 +171,7 @@ def test_an_import_creates_the_customers_with_numbers_and_parents(
     job = finished(system, tenant, job["id"])
     assert job["status"] == "completed", job
     assert (job["total_rows"], job["created"], job["failed"], job["skipped"]) == (5, 5, 0, 0)
+    assert job["processed"] == 5
     found = customers_of(system, tenant)
     assert set(found) == {
         "Emoyhtiö Oy",
