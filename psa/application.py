@@ -236,20 +236,14 @@ class ServiceApplication(Application[UUID]):
 
         tables = Tables(self.recorder)
         table = tables.name(self.recorder.events_table_name)  # type: ignore[attr-defined]
-        found: set[UUID] = set()
         ids = list(dict.fromkeys(aggregate_ids))
         with tables.transaction(commit=False) as cursor:
-            for start in range(0, len(ids), 500):
-                part = ids[start : start + 500]
-                params = tuple(part) if tables.postgres else tuple(str(i) for i in part)
-                tables.execute(
-                    cursor,
-                    f"SELECT DISTINCT originator_id FROM {table} WHERE originator_id IN "
-                    f"({', '.join('?' for _ in part)})",
-                    params,
-                )
-                found |= {UUID(str(row["originator_id"])) for row in cursor.fetchall()}
-        return found
+            rows = tables.select_in(
+                cursor,
+                f"SELECT DISTINCT originator_id FROM {table} WHERE originator_id IN ({{marks}})",
+                ids if tables.postgres else [str(i) for i in ids],
+            )
+            return {UUID(str(row["originator_id"])) for row in rows}
 
     def forget(self, aggregate_id: UUID) -> None:
         cache = self.repository.cache

@@ -6,7 +6,7 @@ the service's events live in, through the eventsourcing recorder's own connectio
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -34,6 +34,23 @@ class Tables:
     def execute(self, cursor: Any, statement: str, params: tuple[Any, ...] = ()) -> Any:
         cursor.execute(self.sql(statement), params)
         return cursor
+
+    def select_in(
+        self,
+        cursor: Any,
+        statement: str,
+        values: Iterable[Any],
+        params: tuple[Any, ...] = (),
+        chunk: int = 500,
+    ) -> Iterator[Any]:
+        """Rows of `statement`, whose `{marks}` is the placeholder list of an `IN (...)` over
+        `values`, asked a chunk of values at a time (after the other `params`)."""
+        values = list(values)
+        for start in range(0, len(values), chunk):
+            part = values[start : start + chunk]
+            marks = ", ".join("?" for _ in part)
+            self.execute(cursor, statement.replace("{marks}", marks), (*params, *part))
+            yield from cursor.fetchall()
 
 
 TRACKING_TABLE = "projection_tracking"

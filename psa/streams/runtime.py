@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import contextlib
 import logging
@@ -120,7 +121,7 @@ def service_relay(
     return relay
 
 
-class Poller:
+class Poller(abc.ABC):
     """A worker that runs `work` in a thread, again when woken (from any thread) or after
     `poll_interval` seconds, until stopped."""
 
@@ -132,8 +133,9 @@ class Poller:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stopping = False
 
+    @abc.abstractmethod
     def work(self) -> Any:
-        raise NotImplementedError
+        """One round of the worker's job (runs in a thread)."""
 
     def wake(self) -> None:
         loop = self._loop

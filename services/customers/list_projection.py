@@ -212,19 +212,16 @@ class CustomerListProjection(Poller):
         from uuid import UUID
 
         self.catch_up()
-        found: dict[str, Any] = {}
         t = self.tables
         with t.transaction(commit=False) as cursor:
-            for start in range(0, len(business_ids), 500):
-                part = business_ids[start : start + 500]
-                t.execute(
-                    cursor,
-                    f"SELECT customer_id, business_id FROM {t.name('customer_list')} "
-                    f"WHERE tenant_id = ? AND business_id IN ({', '.join('?' for _ in part)})",
-                    (tenant_id, *part),
-                )
-                found.update({r["business_id"]: UUID(r["customer_id"]) for r in cursor.fetchall()})
-        return found
+            rows = t.select_in(
+                cursor,
+                f"SELECT customer_id, business_id FROM {t.name('customer_list')} "
+                "WHERE tenant_id = ? AND business_id IN ({marks})",
+                business_ids,
+                (tenant_id,),
+            )
+            return {r["business_id"]: UUID(r["customer_id"]) for r in rows}
 
     @property
     def position(self) -> int:
@@ -302,18 +299,13 @@ class CustomerListProjection(Poller):
         )
 
     def _load_all(self, cursor: Any, customer_ids: list[str]) -> dict[str, tuple[int, Any]]:
-        found: dict[str, tuple[int, Any]] = {}
-        for start in range(0, len(customer_ids), 500):
-            part = customer_ids[start : start + 500]
-            self.tables.execute(
-                cursor,
-                f"SELECT customer_id, seq, document FROM {self.tables.name('customer_list')} "
-                f"WHERE customer_id IN ({', '.join('?' for _ in part)})",
-                tuple(part),
-            )
-            for row in cursor.fetchall():
-                found[row["customer_id"]] = (int(row["seq"]), json.loads(row["document"]))
-        return found
+        rows = self.tables.select_in(
+            cursor,
+            f"SELECT customer_id, seq, document FROM {self.tables.name('customer_list')} "
+            "WHERE customer_id IN ({marks})",
+            customer_ids,
+        )
+        return {r["customer_id"]: (int(r["seq"]), json.loads(r["document"])) for r in rows}
 
     def write(
         self,

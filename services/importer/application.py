@@ -11,7 +11,7 @@ import contextlib
 import logging
 import shutil
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -340,8 +340,8 @@ class ImporterApplication(ServiceApplication):
                     self._write_errors(job.id, pending)
                     return "cancelled", {"total_rows": total, "processed": total}, None
                 self._progress(job.id, {"processed": total})
-        in_register = self._numbers_in_register(
-            job.tenant_id, {p for p in parents.values() if p not in numbers}
+        in_register = self._registered(
+            job.tenant_id, "number_key", {p for p in parents.values() if p not in numbers}
         )
         for number, parent in parents.items():
             if parent not in numbers and parent not in in_register:
@@ -618,42 +618,27 @@ class ImporterApplication(ServiceApplication):
     ) -> dict[int, tuple[str, str]]:
         """Rows whose business id (else number) a customer of the register has."""
         found: dict[int, tuple[str, str]] = {}
-        t = self.tables
         for column, values, label in (
             ("business_id", business_ids, ("Y-tunnus", "business id")),
             ("number_key", numbers, ("Asiakasnumero", "number")),
         ):
-            wanted = sorted(values)
-            with t.transaction(commit=False) as cursor:
-                for start in range(0, len(wanted), 500):
-                    part = wanted[start : start + 500]
-                    t.execute(
-                        cursor,
-                        f"SELECT {column} AS v FROM {t.name('import_register')} WHERE "
-                        f"tenant_id = ? AND {column} IN ({', '.join('?' for _ in part)})",
-                        (tenant_id, *part),
-                    )
-                    for row in cursor.fetchall():
-                        number = values[row["v"]]
-                        if number not in failed_rows:
-                            found.setdefault(number, label)
+            for value in self._registered(tenant_id, column, values):
+                if values[value] not in failed_rows:
+                    found.setdefault(values[value], label)
         return found
 
-    def _numbers_in_register(self, tenant_id: str, numbers: set[str]) -> set[str]:
-        wanted = sorted(numbers)
-        found: set[str] = set()
+    def _registered(self, tenant_id: str, column: str, values: Iterable[str]) -> set[str]:
+        """Which of these business ids or (case-folded) numbers the register has."""
         t = self.tables
         with t.transaction(commit=False) as cursor:
-            for start in range(0, len(wanted), 500):
-                part = wanted[start : start + 500]
-                t.execute(
-                    cursor,
-                    f"SELECT number_key FROM {t.name('import_register')} WHERE tenant_id = ? "
-                    f"AND number_key IN ({', '.join('?' for _ in part)})",
-                    (tenant_id, *part),
-                )
-                found |= {r["number_key"] for r in cursor.fetchall()}
-        return found
+            rows = t.select_in(
+                cursor,
+                f"SELECT {column} AS v FROM {t.name('import_register')} WHERE tenant_id = ? "
+                f"AND {column} IN ({{marks}})",
+                sorted(values),
+                (tenant_id,),
+            )
+            return {r["v"] for r in rows}
 
     def _progress(self, job_id: UUID, counts: dict[str, int]) -> None:
         self.change(job_id, None, lambda job: job.progressed(counts))
