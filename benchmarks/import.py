@@ -108,8 +108,22 @@ class Deployment:
             time.sleep(0.1)
         self.urls[service] = url
 
+    def pids(self) -> dict[str, int]:
+        """Every process of the deployment: the services and their own worker processes."""
+        pids = {}
+        for service, process in self.processes.items():
+            pids[service] = process.pid
+            for child in _children(process.pid):
+                command = Path(f"/proc/{child}/cmdline").read_bytes()
+                if b"resource_tracker" not in command:  # multiprocessing's own helper
+                    pids[f"{service} (background)"] = child
+        return pids
+
+    def cpu_seconds(self) -> dict[str, float]:
+        return {name: _cpu(pid) for name, pid in self.pids().items()}
+
     def peak_rss(self) -> dict[str, float]:
-        return {service: _peak(process.pid) for service, process in self.processes.items()}
+        return {name: _peak(pid) for name, pid in self.pids().items()}
 
     def stop(self) -> None:
         for process in self.processes.values():
@@ -119,6 +133,19 @@ class Deployment:
                 process.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 process.kill()
+
+
+def _children(pid: int) -> list[int]:
+    children = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        children += [int(x) for x in (task / "children").read_text().split()]
+    return children
+
+
+def _cpu(pid: int) -> float:
+    """A process's CPU time so far (user and system), in seconds."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _peak(pid: int) -> float:
@@ -225,9 +252,16 @@ def run(store: str, args: argparse.Namespace, tmp: Path) -> None:
             deployment.start(service)
         print(f"{store}:")
         for label, path, rows in files:
+            cpu_before = deployment.cpu_seconds()
             seconds, job = import_once(deployment, path, rows)
+            cpu = {k: v - cpu_before.get(k, 0) for k, v in deployment.cpu_seconds().items()}
             if args.verbose:
                 print(f"  (job ended after {job['seconds_to_job_end']:.1f} s of {seconds:.1f} s)")
+                print(
+                    "  (CPU per row: "
+                    + ", ".join(f"{k} {v / rows * 1e6:.0f} µs" for k, v in cpu.items())
+                    + ")"
+                )
             print(
                 f"  {label} {rows:,} rows: {rows / seconds:8,.0f} rows/s end to end"
                 f"   (raw parse + check of the same file: {raw_rate(path):8,.0f} rows/s)"
