@@ -19,10 +19,12 @@ from datetime import datetime
 from typing import Any, TypeVar
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
+from eventsourcing.domain import BaseAggregate, CanMutateAggregate
 from eventsourcing.persistence import IntegrityError
 
 from .errors import NotFoundError, VersionMismatchError
+from .transcoder import FastJSONTranscoder
 
 T = TypeVar("T")
 WRITE_RETRIES = 30
@@ -65,6 +67,21 @@ def last_position(recordings: Sequence[Any]) -> int | None:
     return max(ids) if ids else None
 
 
+class _Collecting(ProcessingEvent[UUID]):
+    """Collects the pending events of aggregates, and events given as they are."""
+
+    def collect_events(self, *objs: Any, **kwargs: Any) -> None:
+        for obj in objs:
+            if isinstance(obj, BaseAggregate):
+                self.events.extend(obj.collect_events())
+                self.aggregates[obj.id] = obj
+            elif isinstance(obj, CanMutateAggregate):
+                self.events.append(obj)
+            elif obj is not None:
+                super().collect_events(obj)
+        self.saved_kwargs.update(kwargs)
+
+
 class ServiceApplication(Application[UUID]):
     """An eventsourcing Application with the services' write path and save listeners."""
 
@@ -85,9 +102,25 @@ class ServiceApplication(Application[UUID]):
         self._locks_guard = threading.Lock()
         self.save_listeners: list[Callable[[], None]] = []
 
+    def construct_transcoder(self) -> Any:
+        """The library's JSON format, through orjson (see `psa.transcoder`)."""
+        transcoder = FastJSONTranscoder()
+        self.register_transcodings(transcoder)
+        return transcoder
+
     def _notify(self, recordings: list[Any]) -> None:
         for listener in self.save_listeners:
             listener()
+
+    def save(self, *objs: Any, **kwargs: Any) -> list[Any]:
+        """As the library's `save`, with the events collected by class checks: its checks
+        against runtime protocols cost more than the rest of collecting, per aggregate."""
+        processing_event: ProcessingEvent[UUID] = _Collecting()
+        processing_event.collect_events(*objs, **kwargs)
+        recordings = self._record(processing_event)
+        self._take_snapshots(processing_event)
+        self._notify(recordings)
+        return recordings
 
     @contextmanager
     def lock(self, aggregate_id: UUID) -> Iterator[None]:

@@ -338,7 +338,9 @@ class CustomersApplication(ServiceApplication):
             for _attempt in range(NUMBER_RETRIES):
                 if self.exists(import_batch_id(job_id, number)):
                     return False
-                outcomes, aggregates, counter = self._plan_batch(view, tenant_id, actor, batch)
+                outcomes, aggregates, created, counter = self._plan_batch(
+                    view, tenant_id, actor, batch
+                )
                 result = ImportBatchResult.record(
                     tenant_id=tenant_id,
                     actor=actor.pair,
@@ -347,10 +349,9 @@ class CustomersApplication(ServiceApplication):
                     outcomes=outcomes,
                 )
                 try:
-                    self.save(*aggregates, *([counter] if counter else []), result)
+                    self.save(*aggregates, *created, *([counter] if counter else []), result)
                     for aggregate in aggregates:
-                        if isinstance(aggregate, Customer) and aggregate.version > 1:
-                            self.forget(aggregate.id)  # updated from a copy: read it again
+                        self.forget(aggregate.id)  # updated from a copy: read it again
                 except IntegrityError:
                     # Another process saved a customer, a number or this batch meanwhile.
                     self.forget(counter_key)
@@ -368,8 +369,9 @@ class CustomersApplication(ServiceApplication):
 
     def _plan_batch(
         self, view: SettingsView, tenant_id: str, actor: CustomerActor, batch: dict[str, Any]
-    ) -> tuple[list[dict[str, Any]], list[Any], NumberCounter | None]:
-        """Each row's outcome, and the aggregates to save for them."""
+    ) -> tuple[list[dict[str, Any]], list[Customer], list[Any], NumberCounter | None]:
+        """Each row's outcome, the customers it updates, and the events of the customers
+        (and their numbers) it creates."""
         rows = batch["rows"]
         update_existing = bool(batch.get("update_existing"))
         by_business_id = self._by_business_id(
@@ -380,7 +382,8 @@ class CustomersApplication(ServiceApplication):
         issued: list[int] = []
         numbers_in_batch: dict[str, UUID] = {}
         outcomes: list[dict[str, Any]] = []
-        aggregates: list[Any] = []
+        aggregates: list[Customer] = []
+        created: list[Any] = []
         defaults = self._default_relationships(view, actor.company_id)
         row_ids = {r["key"]: import_row_customer_id(UUID(tenant_id), r["key"]) for r in rows}
         created_before = self.existing(list(row_ids.values()))
@@ -502,7 +505,7 @@ class CustomersApplication(ServiceApplication):
             else:
                 customer_number = given
             relationships = {actor.company_id: relationship, **defaults}
-            customer = Customer.create(
+            event = Customer.created(
                 customer_id=customer_id,
                 tenant_id=tenant_id,
                 actor_id=actor.id,
@@ -515,7 +518,7 @@ class CustomersApplication(ServiceApplication):
                 request_key=row["key"],
             )
             numbers_in_batch[customer_number.casefold()] = customer_id
-            aggregates += [customer, NumberIndex.take(tenant_id, customer_number, customer_id)]
+            created += [event, NumberIndex.taken(tenant_id, customer_number, customer_id)]
             outcomes.append(
                 {
                     "row": row["row"],
@@ -527,7 +530,7 @@ class CustomersApplication(ServiceApplication):
             )
         if counter is not None:
             counter.issue_many(issued)
-        return outcomes, aggregates, counter
+        return outcomes, aggregates, created, counter
 
     def _import_update(
         self,

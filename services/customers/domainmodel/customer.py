@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate
+from eventsourcing.utils import get_topic
 
 from psa.domain import PlainStateCopy, copy_state
 from psa.errors import ConflictError
@@ -168,7 +169,7 @@ class Customer(PlainStateCopy, Aggregate):
 
     # ---------------------------------------------------------------- commands
     @classmethod
-    def create(
+    def created(
         cls,
         *,
         customer_id: UUID,
@@ -181,11 +182,17 @@ class Customer(PlainStateCopy, Aggregate):
         relationships: dict[str, dict[str, Any]],
         contacts: list[dict[str, Any]],
         request_key: str | None = None,
-    ) -> Customer:
-        """A new customer with checked details and relationships."""
-        return cls._create(
-            cls.Created,
-            id=customer_id,
+    ) -> Customer.Created:
+        """The event that creates a customer with checked details and relationships.
+
+        A bulk create (an import batch) saves these events as they are, without building
+        each aggregate first; the customer is read back from its event like any other."""
+        event: Any = cls.Created  # a dataclass made by the library's metaclass
+        return event(  # type: ignore[no-any-return]
+            originator_id=customer_id,
+            originator_version=cls.INITIAL_VERSION,
+            originator_topic=_TOPIC,
+            timestamp=cls.Created.create_timestamp(),
             tenant_id=tenant_id,
             actor_id=actor_id,
             actor_name=actor_name,
@@ -195,9 +202,22 @@ class Customer(PlainStateCopy, Aggregate):
             created_in=company_id,
             request_key=request_key,
             parent_company_id=company_id if details.get("parent_id") else None,
-            **{key: details.get(key) for key in SHARED_FIELDS if key != "fields"},
+            name=details.get("name"),
+            kind=details.get("kind"),
+            business_id=details.get("business_id"),
+            company_group_id=details.get("company_group_id"),
+            parent_id=details.get("parent_id"),
+            address=details.get("address"),
             fields=details.get("fields") or {},
         )
+
+    @classmethod
+    def create(cls, **kwargs: Any) -> Customer:
+        """A new customer with checked details and relationships (see `created`)."""
+        event = cls.created(**kwargs)
+        customer: Any = event.mutate(None)
+        customer.pending_events.append(event)
+        return customer  # type: ignore[no-any-return]
 
     def _trigger(self, event_class: type[CustomerEvent], actor: tuple[str, str], **kw: Any) -> None:
         self.trigger_event(
@@ -259,3 +279,6 @@ class Customer(PlainStateCopy, Aggregate):
             "created_at": self.created_on,
             "updated_at": self.modified_on,
         }
+
+
+_TOPIC = get_topic(Customer)
