@@ -19,14 +19,22 @@ class ImportBatchHandler:
         self.app = app
 
     def apply(self, position: int, body: bytes) -> bool:
-        envelope = _COMMAND.validate_json(body)
+        envelope = _COMMAND.validate_json(body)  # a command that breaks the contract fails
         batch = envelope.payload
         actor = CustomerActor(
             id=envelope.actor.id, name=envelope.actor.name, company_id=str(batch.company_id)
         )
-        return self.app.execute_import_batch(
-            str(envelope.tenant_id), actor, batch.model_dump(mode="json")
-        )
+        rows = [
+            {"row": r.row, "key": r.key, "customer": r.customer, "parent_number": r.parent_number}
+            for r in batch.rows
+        ]
+        plain = {
+            "job_id": str(batch.job_id),
+            "batch": batch.batch,
+            "update_existing": batch.update_existing,
+            "rows": rows,
+        }
+        return self.app.execute_import_batch(str(envelope.tenant_id), actor, plain)
 
     async def handle(self, position: int, body: bytes) -> None:
         await asyncio.to_thread(self.apply, position, body)

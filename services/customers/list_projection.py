@@ -23,11 +23,12 @@ and every count is one range of one small index, whatever the multi-company rule
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import threading
 import time
 from typing import Any
+
+import orjson
 
 from psa.streams.runtime import Poller
 from psa.tables import Tables, create_tracking_table, lock_tracking, track, tracked_position
@@ -280,7 +281,7 @@ class CustomerListProjection(Poller):
         stored = self._load_all(cursor, sorted({str(e.originator_id) for _, e in events}))
         after: dict[str, tuple[int, dict[str, Any]]] = {
             # a copy to change; the stored one is what to unindex
-            customer_id: (seq, json.loads(json.dumps(document)))
+            customer_id: (seq, orjson.loads(orjson.dumps(document)))
             for customer_id, (seq, document) in stored.items()
         }
         for notification, event in events:
@@ -305,7 +306,7 @@ class CustomerListProjection(Poller):
             "WHERE customer_id IN ({marks})",
             customer_ids,
         )
-        return {r["customer_id"]: (int(r["seq"]), json.loads(r["document"])) for r in rows}
+        return {r["customer_id"]: (int(r["seq"]), orjson.loads(r["document"])) for r in rows}
 
     def write(
         self,
@@ -348,7 +349,7 @@ class CustomerListProjection(Poller):
                     document.get("parent_id"),
                     document.get("parent_company_id"),
                     str(document["created_at"]),
-                    json.dumps(document, default=str),
+                    _dump(document),
                 )
             )
             number_int = int(number) if number.isdigit() and len(number) < 18 else None
@@ -447,6 +448,11 @@ class CustomerListProjection(Poller):
                 log.debug("waiting for the customer list: %s", error)
                 time.sleep(0.01)
         return True
+
+
+def _dump(document: dict[str, Any]) -> str:
+    """A document as stored (times as `str()` writes them)."""
+    return orjson.dumps(document, default=str, option=orjson.OPT_PASSTHROUGH_DATETIME).decode()
 
 
 def scopes(document: dict[str, Any]) -> list[str]:
