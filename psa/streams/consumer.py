@@ -7,7 +7,8 @@
   their positions. A standby takes over when the lease lapses and first claims the entries the
   crashed consumer had read but not acknowledged (XAUTOCLAIM, after an idle time).
 - The handler writes its projection and tracked position in one transaction; only then is the
-  entry acknowledged. A failing entry is retried a few times; an entry that fails N times (or
+  entry acknowledged (the entries of one read together, in one XACK). A failing entry is
+  retried a few times; an entry that fails N times (or
   was delivered N times, counting crashes) goes to `<stream>.dlq` with its error and the stream
   flows on.
 
@@ -198,10 +199,16 @@ class StreamConsumer:
             count=self.batch_size,
             block=self.block_ms,
         )
-        for _, entries in response or []:
-            for entry_id, fields in entries:
-                await self._handle(entry_id, fields, deliveries=1)
-                handled += 1
+        done: list[Any] = []
+        try:
+            for _, entries in response or []:
+                for entry_id, fields in entries:
+                    await self._handle(entry_id, fields, deliveries=1, ack=False)
+                    done.append(entry_id)
+                    handled += 1
+        finally:
+            # One acknowledgement for the entries applied (or dead-lettered) in this round.
+            await self._ack(done)
         return handled
 
     async def _skip_deleted(self, entry_id: Any, fields: Any) -> bool:
@@ -270,7 +277,16 @@ class StreamConsumer:
                 raise LeaseLost
             self._renewed_at = loop.time()
 
-    async def _handle(self, entry_id: bytes | str, fields: dict[Any, Any], deliveries: int) -> None:
+    async def _ack(self, entry_ids: list[Any]) -> None:
+        if not entry_ids:
+            return
+        await self.client.xack(self.stream, self.group, *entry_ids)
+        if self.trim:
+            await self.client.xtrim(self.stream, minid=entry_ids[-1], approximate=False)
+
+    async def _handle(
+        self, entry_id: bytes | str, fields: dict[Any, Any], deliveries: int, ack: bool = True
+    ) -> None:
         await self._keep_lease()
         position = position_of(entry_id)
         error: BaseException | None = None
@@ -311,9 +327,8 @@ class StreamConsumer:
             await self._dead_letter(entry_id, fields, error, deliveries)
         else:
             self.stats.applied += 1
-        await self.client.xack(self.stream, self.group, entry_id)
-        if self.trim:
-            await self.client.xtrim(self.stream, minid=entry_id, approximate=False)
+        if ack:
+            await self._ack([entry_id])
 
     async def _dead_letter(
         self, entry_id: bytes | str, fields: dict[Any, Any], error: BaseException, deliveries: int

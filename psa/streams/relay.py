@@ -140,7 +140,7 @@ class OutboxRelay:
                 envelope = self.translate(event, notification.id)
                 if envelope is None:
                     continue  # an internal event: not part of the published stream
-                fields = await encode_entry(envelope)
+                fields = encode_entry(envelope)
                 args += [_entry_id(notification.id), len(fields)]
                 for key, value in fields.items():
                     args += [key, value]

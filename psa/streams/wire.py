@@ -8,6 +8,7 @@ Each entry carries the envelope twice over, for two kinds of reader:
 
 from __future__ import annotations
 
+import struct
 from typing import Any
 
 from faststream.redis.message import DATA_KEY
@@ -17,24 +18,53 @@ from pydantic import BaseModel
 ENVELOPE_FIELD = "envelope"
 
 
-async def encode_entry(envelope: BaseModel) -> dict[str, str | bytes]:
+def encode_entry(envelope: BaseModel) -> dict[str, str | bytes]:
     """The fields of the stream entry that publishes `envelope`."""
     body = envelope.model_dump_json().encode()
     event_type = str(getattr(envelope, "type", ""))
     tenant_id = str(getattr(envelope, "tenant_id", ""))
     event_id = str(getattr(envelope, "event_id", ""))
-    binary = await BinaryMessageFormatV1.encode(
-        message=body,
-        reply_to=None,
-        headers={
+    binary = binary_message(
+        body,
+        {
+            "correlation_id": event_id,
             "content-type": "application/json",
             "type": event_type,
             "tenant_id": tenant_id,
             "event_id": event_id,
         },
-        correlation_id=event_id,
     )
     return {DATA_KEY: binary, ENVELOPE_FIELD: body, "type": event_type, "tenant_id": tenant_id}
+
+
+def binary_message(body: bytes, headers: dict[str, str]) -> bytes:
+    """faststream's binary message format (`BinaryMessageFormatV1.encode`), written in one
+    go: the same bytes, at a fraction of the cost of its writer, which the relay pays per
+    event. Headers are ASCII (faststream writes a string's length in characters)."""
+    parts = []
+    for key, value in headers.items():
+        for text in (key, value):
+            data = text.encode()
+            parts.append(_SHORT.pack(len(data)))
+            parts.append(data)
+    encoded = b"".join(parts)
+    headers_start = len(BinaryMessageFormatV1.IDENTITY_HEADER) + 2 + 8
+    data_start = 2 + headers_start + len(encoded)
+    return b"".join(
+        (
+            BinaryMessageFormatV1.IDENTITY_HEADER,
+            _VERSION,
+            _INTS.pack(headers_start, data_start),
+            _SHORT.pack(len(headers)),
+            encoded,
+            body,
+        )
+    )
+
+
+_SHORT = struct.Struct(">H")
+_INTS = struct.Struct(">II")
+_VERSION = _SHORT.pack(1)
 
 
 def entry_body(fields: dict[Any, Any]) -> bytes:
