@@ -69,6 +69,12 @@ class Config(BaseSettings):
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         "info", validation_alias=AliasChoices("PSA_LOG_LEVEL")
     )
+    background_process: bool = Field(
+        True,
+        validation_alias="PSA_BACKGROUND_PROCESS",
+        description="The customers service run on its own keeps its customer list and its "
+        "relay in a second process, on another core; false: threads of the one process",
+    )
 
     @field_validator("jwt_secret")
     @classmethod

@@ -38,18 +38,17 @@ def build_workers(
     app: CustomersApplication,
     projection: SettingsProjection,
     client: aioredis.Redis,
+    background: bool = False,
 ) -> list[Any]:
-    """The consumers of `settings.events.v1` and `customers.commands.v1`, and the relay of
-    `customers.events.v1`."""
+    """The consumers of `settings.events.v1` and `customers.commands.v1`, the relay of
+    `customers.events.v1` and the customer list; with `background`, the last two run in a
+    second process (see `background.py`)."""
     consumer = StreamConsumer(
         client,
         config.stream(SETTINGS_STREAM),
         SERVICE,
         projection.handle,
         idle_ms=config.stream_idle_ms,
-    )
-    relay = service_relay(
-        config, app, client, CUSTOMERS_STREAM, to_envelope, topics=published_topics()
     )
     commands = StreamConsumer(
         client,
@@ -58,5 +57,14 @@ def build_workers(
         ImportBatchHandler(app).handle,
         idle_ms=config.stream_idle_ms,
         trim=True,  # an executed batch is of no use to anyone: its outcome is an event
+    )
+    if background:
+        from .background import BackgroundProcess
+
+        process = BackgroundProcess(config)
+        app.save_listeners.append(process.wake)
+        return [consumer, commands, process]
+    relay = service_relay(
+        config, app, client, CUSTOMERS_STREAM, to_envelope, topics=published_topics()
     )
     return [consumer, relay, app.customer_list, commands]

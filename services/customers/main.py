@@ -28,7 +28,12 @@ def create_app(config: Config | None = None) -> FastAPI:
         app.state.customers_app = customers
         app.state.settings_projection = projection
         client = redis_client(str(config.redis_url))
-        workers = Workers(build_workers(config, customers, projection, client), client)
+        workers = Workers(
+            build_workers(
+                config, customers, projection, client, background=config.background_process
+            ),
+            client,
+        )
         workers.start()
         try:
             yield

@@ -1,0 +1,131 @@
+"""The customers service's second process: the customer list and the relay of
+`customers.events.v1`.
+
+Between them they cost about as much CPU as executing the commands, and in one process all of
+it takes turns for one interpreter lock. In a process of their own they run on another core.
+Both follow the event store, so they need nothing from the main process but a nudge when it
+has stored events (the `wake` event; polling is the fallback, and on PostgreSQL the relay also
+hears the store's NOTIFY). Reads in the main process still catch the list up themselves when
+they must see a write at once: the list's tracking row decides who applies what.
+
+The process ends with its parent (PR_SET_PDEATHSIG on Linux, and a check of the parent's id
+elsewhere), so a killed service leaves no worker behind to hold the relay's lease.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ctypes
+import logging
+import multiprocessing
+import os
+import signal
+from typing import Any
+
+from psa.config import Config
+
+log = logging.getLogger("psa.customers.background")
+
+
+class BackgroundProcess:
+    """A stream worker (see `psa.streams.runtime.Workers`) that keeps the second process
+    running: started with the service, started again if it dies, stopped with the service."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self._context = multiprocessing.get_context("spawn")
+        self._wake = self._context.Event()
+        self._process: Any = None
+        self._stopping = False
+
+    def wake(self) -> None:
+        """Thread-safe: new events were stored (a save listener)."""
+        self._wake.set()
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process is not None else None
+
+    async def run(self) -> None:
+        try:
+            while not self._stopping:
+                self._process = self._context.Process(
+                    target=run_background,
+                    args=(self.config, self._wake),
+                    name="customers-background",
+                    daemon=True,
+                )
+                self._process.start()
+                while self._process.is_alive() and not self._stopping:
+                    await asyncio.sleep(0.5)
+                if not self._stopping:
+                    log.warning(
+                        "the customer list and relay process ended (%s); starting it again",
+                        self._process.exitcode,
+                    )
+                    await asyncio.sleep(1)
+        finally:
+            await asyncio.to_thread(self._end)
+
+    def _end(self) -> None:
+        process = self._process
+        if process is None or process.exitcode is not None:
+            return
+        process.terminate()
+        process.join(15)
+        if process.exitcode is None:
+            process.kill()
+            process.join(5)
+
+    def stop(self) -> None:
+        self._stopping = True
+        with contextlib.suppress(Exception):
+            if self._process is not None and self._process.exitcode is None:
+                self._process.terminate()
+
+
+def run_background(config: Config, wake: Any) -> None:
+    """The second process's entry point."""
+    _end_with_parent()
+    logging.basicConfig(
+        level=config.log_level.upper(), format="%(levelname)s:%(name)s (background):%(message)s"
+    )
+    asyncio.run(_serve(config, wake))
+
+
+async def _serve(config: Config, wake: Any) -> None:
+    from contracts import CUSTOMERS_STREAM
+    from psa.streams.runtime import Workers, redis_client, service_relay
+
+    from .bootstrap import build_application
+    from .publishing import published_topics, to_envelope
+
+    app, _ = build_application(config)
+    client = redis_client(str(config.redis_url))
+    relay = service_relay(
+        config, app, client, CUSTOMERS_STREAM, to_envelope, topics=published_topics()
+    )
+    listing = app.customer_list
+    workers = Workers([relay, listing], client)
+    workers.start()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    loop.add_signal_handler(signal.SIGTERM, stop.set)
+    loop.add_signal_handler(signal.SIGINT, stop.set)
+    parent = os.getppid()
+    try:
+        while not stop.is_set() and os.getppid() == parent:
+            if await asyncio.to_thread(wake.wait, 0.5):
+                wake.clear()  # before waking the workers: a later save sets it again
+                relay.wake()
+                listing.wake()
+    finally:
+        await workers.stop()
+        app.close()
+
+
+def _end_with_parent() -> None:
+    with contextlib.suppress(Exception):
+        libc = ctypes.CDLL(None)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
