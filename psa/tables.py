@@ -1,11 +1,14 @@
 """Projection tables beside a service's event store, on SQLite or PostgreSQL alike.
 
 A projection writes its rows and its tracked position in one transaction of the same database
-the service's events live in, through the eventsourcing recorder's own connection pool.
+the service's events live in, through the eventsourcing recorder's own connection pool; or, on
+SQLite, in a file of its own (`SQLiteTables`) when more than one process writes it.
 """
 
 from __future__ import annotations
 
+import sqlite3
+import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -31,6 +34,9 @@ class Tables:
         with self.datastore.transaction(commit=commit) as cursor:
             yield cursor
 
+    def close(self) -> None:
+        """The store's connections are the event store's: closed with the application."""
+
     def execute(self, cursor: Any, statement: str, params: tuple[Any, ...] = ()) -> Any:
         cursor.execute(self.sql(statement), params)
         return cursor
@@ -51,6 +57,61 @@ class Tables:
             marks = ", ".join("?" for _ in part)
             self.execute(cursor, statement.replace("{marks}", marks), (*params, *part))
             yield from cursor.fetchall()
+
+
+class SQLiteTables(Tables):
+    """Tables in a SQLite file of their own, for a projection that more than one process
+    writes (the customers service and its second process).
+
+    Its writes never wait for the event store's, and a writing transaction takes the file's
+    write lock when it begins (`BEGIN IMMEDIATE`), waiting its turn for up to `lock_timeout`
+    seconds: a transaction that began by reading could otherwise fail half-way ("database is
+    locked") when another process wrote first. One connection per thread."""
+
+    def __init__(self, path: str, lock_timeout: float = 30.0) -> None:
+        self.path = path
+        self.lock_timeout = lock_timeout
+        self.postgres = False
+        self.schema = None
+        self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+        self._guard = threading.Lock()
+
+    def _connection(self) -> sqlite3.Connection:
+        connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
+        if connection is None:
+            connection = sqlite3.connect(
+                self.path,
+                timeout=self.lock_timeout,
+                isolation_level=None,
+                check_same_thread=False,
+            )
+            connection.row_factory = sqlite3.Row
+            connection.execute("PRAGMA journal_mode=WAL")
+            self._local.connection = connection
+            with self._guard:
+                self._connections.append(connection)
+        return connection
+
+    @contextmanager
+    def transaction(self, commit: bool = True) -> Iterator[Any]:
+        cursor = self._connection().cursor()
+        cursor.execute("BEGIN IMMEDIATE" if commit else "BEGIN")
+        try:
+            yield cursor
+        except BaseException:
+            cursor.execute("ROLLBACK")
+            raise
+        else:
+            cursor.execute("COMMIT" if commit else "ROLLBACK")
+        finally:
+            cursor.close()
+
+    def close(self) -> None:
+        with self._guard:
+            for connection in self._connections:
+                connection.close()
+            self._connections.clear()
 
 
 TRACKING_TABLE = "projection_tracking"

@@ -60,6 +60,11 @@ class CustomersApplication(ServiceApplication):
         self.settings_of = settings or (lambda tenant_id: None)
         self.customer_list: Any = None  # the list projection, set by bootstrap
 
+    def close(self) -> None:
+        if self.customer_list is not None:
+            self.customer_list.tables.close()
+        super().close()
+
     # ---------------------------------------------------------------- reads
     def settings(self, tenant_id: str) -> SettingsView:
         view = self.settings_of(tenant_id)

@@ -12,7 +12,7 @@ from psa.customer_rules.projection import SettingsProjection
 from psa.persistence import event_store_env
 from psa.streams.consumer import StreamConsumer
 from psa.streams.runtime import service_relay
-from psa.tables import Tables
+from psa.tables import SQLiteTables, Tables
 
 from .application import CustomersApplication
 from .commands import ImportBatchHandler
@@ -28,9 +28,21 @@ def build_application(config: Config) -> tuple[CustomersApplication, SettingsPro
     tables = Tables(app.recorder)
     projection = SettingsProjection(tables)
     app.settings_of = projection.view
-    app.customer_list = CustomerListProjection(app, tables)
+    app.customer_list = CustomerListProjection(app, list_tables(config, tables))
     app.save_listeners.append(app.customer_list.wake)
     return app, projection
+
+
+def list_tables(config: Config, tables: Tables) -> Tables:
+    """Where the customer list lives: beside the events on PostgreSQL; on SQLite in a file of
+    its own, which the service's two processes write without waiting for the event store's
+    writer (or failing on it)."""
+    if tables.postgres:
+        return tables
+    with tables.transaction() as cursor:  # the list as it was kept in the event store's file
+        for table in ("customer_posting", "customer_term", "customer_scope", "customer_list"):
+            tables.execute(cursor, f"DROP TABLE IF EXISTS {tables.name(table)}")
+    return SQLiteTables(str(config.data_dir / f"{SERVICE}-list.sqlite"))
 
 
 def build_workers(

@@ -17,11 +17,13 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
 
+import orjson
 from eventsourcing.persistence import IntegrityError
 
 from psa.application import ServiceApplication
 from psa.customer_rules.settings_view import SettingsView
 from psa.errors import NotFoundError
+from psa.streams.consumer import TRANSIENT_ERRORS
 from psa.tables import Tables, lock_tracking, track
 
 from .columns import columns, map_headers
@@ -29,10 +31,12 @@ from .domainmodel import FINAL, ImportBatch, ImportJob, batch_id
 from .reader import FileProblem, open_sheet
 from .validation import RULE_COLUMNS, RowChecker, duplicate_key
 
+# Failures of the database or Redis (not of a file, which fails its job).
+STORE_ERRORS = tuple(e for e in TRANSIENT_ERRORS if not issubclass(e, OSError))
 log = logging.getLogger("psa.importer")
 BATCH = 1000
 ROWS_PER_BATCH = 500
-IN_FLIGHT = 4  # batches queued and not yet executed, at most
+IN_FLIGHT = 12  # batches queued and not yet executed, at most
 _TABLES = {
     "import_job": "job_id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL, status TEXT NOT NULL",
     # Outcomes of the batches the customers service has executed, one row per batch.
@@ -227,6 +231,11 @@ class ImporterApplication(ServiceApplication):
             outcome = self._import(job, interrupted)
         except Interrupted:
             return self.read(job_id)
+        except STORE_ERRORS as error:
+            # The database or Redis failed, not the job: it stays as it is and is resumed at
+            # the runner's next round (its batches are recognised).
+            log.warning("import %s waits for the infrastructure: %s", job_id, error)
+            return self.read(job_id)
         except FileProblem as error:
             self._write_errors(job_id, [(0, "file", error.message)])
             outcome = "failed", {}, error.message
@@ -246,6 +255,19 @@ class ImporterApplication(ServiceApplication):
         self, job: ImportJob, interrupted: Callable[[], bool]
     ) -> tuple[str, dict[str, int], str | None] | None:
         """The job's end, or None when its batches are queued and their outcomes awaited."""
+        try:
+            return self._check_and_send(job, interrupted)
+        finally:
+            self._spool(job.id).unlink(missing_ok=True)
+
+    def _spool(self, job_id: UUID) -> Path:
+        """The checked rows of a job, one JSON line per row of the file, written while the
+        file is checked and read while its batches are made: the file is parsed once."""
+        return self.files / str(job_id) / "checked.jsonl"
+
+    def _check_and_send(
+        self, job: ImportJob, interrupted: Callable[[], bool]
+    ) -> tuple[str, dict[str, int], str | None] | None:
         checked = self._check_rows(job, interrupted)
         if isinstance(checked, tuple):
             return checked
@@ -311,35 +333,45 @@ class ImporterApplication(ServiceApplication):
         failed_rows: set[int] = set()
         pending: list[tuple[int, str, str]] = []
         total = 0
-        for number, row in self._rows(sheet, mapping.positions, checker):
-            total += 1
-            errors = list(row.errors)
-            business_id, customer_number = duplicate_key(row.customer)
-            if business_id:
-                first = business_ids.setdefault(business_id, number)
-                if first != number:
-                    errors.append(("business_id", f"the same business id as row {first}"))
-            if customer_number:
-                first = numbers.setdefault(customer_number, number)
-                if first != number:
-                    errors.append(("number", f"the same customer number as row {first}"))
-            # A customer of the register with the same business id (else number) is updated
-            # with update_existing, else skipped (the customers service reports which).
-            if row.parent_number:
-                parents[number] = row.parent_number.casefold()
-            if errors:
-                failed_rows.add(number)
-                pending += [(number, checker.header(column), message) for column, message in errors]
-            if len(pending) >= BATCH:
-                self._write_errors(job.id, pending)
-                pending = []
-            if total % (BATCH * 10) == 0:
-                if interrupted():
-                    raise Interrupted
-                if self.read(job.id).cancel_requested:
+        spool = self._spool(job.id).open("wb")
+        try:
+            for number, row in self._rows(sheet, mapping.positions, checker):
+                total += 1
+                errors = list(row.errors)
+                business_id, customer_number = duplicate_key(row.customer)
+                if business_id:
+                    first = business_ids.setdefault(business_id, number)
+                    if first != number:
+                        errors.append(("business_id", f"the same business id as row {first}"))
+                if customer_number:
+                    first = numbers.setdefault(customer_number, number)
+                    if first != number:
+                        errors.append(("number", f"the same customer number as row {first}"))
+                spool.write(
+                    orjson.dumps([number, None if errors else row.customer, row.parent_number])
+                )
+                spool.write(b"\n")
+                # A customer of the register with the same business id (else number) is updated
+                # with update_existing, else skipped (the customers service reports which).
+                if row.parent_number:
+                    parents[number] = row.parent_number.casefold()
+                if errors:
+                    failed_rows.add(number)
+                    pending += [
+                        (number, checker.header(column), message) for column, message in errors
+                    ]
+                if len(pending) >= BATCH:
                     self._write_errors(job.id, pending)
-                    return "cancelled", {"total_rows": total, "processed": total}, None
-                self._progress(job.id, {"processed": total})
+                    pending = []
+                if total % (BATCH * 10) == 0:
+                    if interrupted():
+                        raise Interrupted
+                    if self.read(job.id).cancel_requested:
+                        self._write_errors(job.id, pending)
+                        return "cancelled", {"total_rows": total, "processed": total}, None
+                    self._progress(job.id, {"processed": total})
+        finally:
+            spool.close()
         in_register = self._registered(
             job.tenant_id, "number_key", {p for p in parents.values() if p not in numbers}
         )
@@ -384,10 +416,6 @@ class ImporterApplication(ServiceApplication):
         A batch holds the valid rows of a fixed range of the file's rows (and level), so a
         resumed job makes the same batches even if some rows' validity changed meanwhile:
         none is left out, and a batch queued before is recognised by its number."""
-        view = self.settings_of(job.tenant_id)
-        assert view is not None
-        sheet = open_sheet(self.files / str(job.id) / "upload", job.filename)
-        checker = RowChecker(view, job.company_id, columns(view))
         levels = _levels(checked.parents, checked.numbers)
         sequence = 0  # batches queued so far, in order
 
@@ -404,7 +432,7 @@ class ImporterApplication(ServiceApplication):
         for level in range(max(levels.values(), default=0) + 1):
             rows: list[dict[str, Any]] = []
             slot = 0
-            for index, (number, row) in enumerate(self._rows(sheet, checked.positions, checker)):
+            for index, (number, customer, parent_number) in enumerate(self._spooled(job.id)):
                 if index // ROWS_PER_BATCH != slot:
                     if not queue(_batch_number(level, slot), rows):
                         return None
@@ -415,13 +443,19 @@ class ImporterApplication(ServiceApplication):
                     {
                         "row": number,
                         "key": f"{job.id}:{number}",
-                        "customer": row.customer,
-                        "parent_number": row.parent_number,
+                        "customer": customer,
+                        "parent_number": parent_number,
                     }
                 )
             if not queue(_batch_number(level, slot), rows):
                 return None
         return sequence
+
+    def _spooled(self, job_id: UUID) -> Iterator[tuple[int, Any, str | None]]:
+        with self._spool(job_id).open("rb") as spool:
+            for line in spool:
+                number, customer, parent_number = orjson.loads(line)
+                yield number, customer, parent_number
 
     def _cancelled(self, job: ImportJob, queued: int, interrupted: Callable[[], bool]) -> None:
         """Stop after the batches already queued: wait for their outcomes, so that the job's

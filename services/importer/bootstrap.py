@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from typing import Any
 
+import orjson
 import redis.asyncio as aioredis
 
 from contracts import CUSTOMER_COMMANDS_STREAM, CUSTOMERS_STREAM, SETTINGS_STREAM
@@ -75,5 +75,5 @@ def build_workers(
 
 def _envelope(body: bytes) -> dict[str, Any]:
     """The envelope as plain JSON data (only the fields the importer reads are used)."""
-    document: dict[str, Any] = json.loads(body)
+    document: dict[str, Any] = orjson.loads(body)
     return document

@@ -159,7 +159,7 @@ def list_context(
     actor = actor_of(principal)
     view = app.settings(_tenant(principal))
     app.customer_list.wait_for(app.recorder.max_notification_id() or 0)
-    return Tables(app.recorder), view, Viewer(_tenant(principal), actor.company_id)
+    return app.customer_list.tables, view, Viewer(_tenant(principal), actor.company_id)
 
 
 @router.get("/customers", response_model=CustomerPage)

@@ -298,3 +298,30 @@ def test_cancel_stops_an_import_between_batches(system: System, tenant: Tenant, 
     assert ended["created"] < rows and ended["created"] % 500 == 0
     listed = system.http.get("/api/v1/customers?limit=1", headers=system.admin(tenant)).json()
     assert listed["total"] == ended["created"]
+
+
+def test_a_job_waits_out_a_failure_of_the_store_and_goes_on(
+    system: System, tenant: Tenant, monkeypatch
+):
+    from eventsourcing.persistence import OperationalError
+
+    from services.importer.application import ImporterApplication
+
+    queue_batch = ImporterApplication._queue_batch
+    failures = []
+
+    def failing_once(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if not failures:
+            failures.append(1)
+            raise OperationalError("Timed out waiting for return of writer")
+        return queue_batch(self, *args, **kwargs)
+
+    monkeypatch.setattr(ImporterApplication, "_queue_batch", failing_once)
+    data = ("Nimi\r\n" + "".join(f"Asiakas {i} Oy\r\n" for i in range(1200))).encode()
+    job = upload(system, tenant, "odota.csv", data, dry_run=False).json()
+    ended = finished(system, tenant, job["id"])
+    assert failures == [1]
+    assert ended["status"] == "completed", ended
+    assert ended["created"] == 1200 and ended["failed"] == 0
+    listed = system.http.get("/api/v1/customers?limit=1", headers=system.admin(tenant)).json()
+    assert listed["total"] == 1200
