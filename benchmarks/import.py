@@ -84,6 +84,7 @@ class Deployment:
         self.tmp = tmp
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
         self.urls: dict[str, str] = {}
+        self.others: dict[str, int] = {}  # other processes to measure (the embedded Redis)
 
     def start(self, service: str) -> None:
         port = free_port()
@@ -117,10 +118,13 @@ class Deployment:
                 command = Path(f"/proc/{child}/cmdline").read_bytes()
                 if b"resource_tracker" not in command:  # multiprocessing's own helper
                     pids[f"{service} (background)"] = child
-        return pids
+        return {**pids, **self.others}
 
     def cpu_seconds(self) -> dict[str, float]:
-        return {name: _cpu(pid) for name, pid in self.pids().items()}
+        seconds = {name: _cpu(pid) for name, pid in self.pids().items()}
+        if self.env.get("PERSISTENCE_MODULE") == "eventsourcing.postgres":
+            seconds["postgresql (all server processes)"] = _server_cpu("postgres")
+        return seconds
 
     def peak_rss(self) -> dict[str, float]:
         return {name: _peak(pid) for name, pid in self.pids().items()}
@@ -140,6 +144,19 @@ def _children(pid: int) -> list[int]:
     for task in Path(f"/proc/{pid}/task").iterdir():
         children += [int(x) for x in (task / "children").read_text().split()]
     return children
+
+
+def _server_cpu(name: str) -> float:
+    """CPU time of every process of a server on this machine (ended ones are not counted)."""
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() == name:
+                    total += _cpu(int(entry.name))
+            except OSError:
+                continue
+    return total
 
 
 def _cpu(pid: int) -> float:
@@ -247,6 +264,8 @@ def run(store: str, args: argparse.Namespace, tmp: Path) -> None:
             write_xlsx(xlsx_file, args.rows)
         files.append(("XLSX", xlsx_file, args.rows))
     deployment = Deployment(env, tmp / store)
+    if embedded is not None:
+        deployment.others["redis (embedded)"] = embedded.process.pid
     try:
         for service in ("settings", "customers", "importer"):
             deployment.start(service)
@@ -271,8 +290,6 @@ def run(store: str, args: argparse.Namespace, tmp: Path) -> None:
             write_csv(big, args.big)
             seconds, _ = import_once(deployment, big, args.big)
             peaks = deployment.peak_rss()
-            if embedded is not None:
-                peaks["redis (embedded)"] = _peak(embedded.process.pid)
             print(
                 f"  CSV {args.big:,} rows: {args.big / seconds:8,.0f} rows/s; peak RSS "
                 + ", ".join(f"{name} {mib:.0f} MiB" for name, mib in peaks.items())
