@@ -1,11 +1,12 @@
 """Where an imported row's time goes in the customers service, stage by stage, in one process
-on SQLite: executing the batches (checks, numbers, events, one transaction per batch), the
+on SQLite or PostgreSQL: executing the batches (checks, numbers, events, one transaction per batch), the
 customer list catching up, and the relay's translation of the stored events into stream
 entries; beside a raw bulk insert of the same rows' JSON into a plain table.
 
 Microseconds of one core per row; the end-to-end figure is in benchmarks/import.py.
 
-    .venv/bin/python benchmarks/import_stages.py [--rows 20000]
+    POSTGRES_DBNAME=test .venv/bin/python benchmarks/import_stages.py [--rows 20000]
+        [--store sqlite|postgres]
 """
 
 from __future__ import annotations
@@ -81,11 +82,20 @@ def raw_insert(directory: Path, work: list[dict[str, Any]]) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", type=int, default=20_000)
+    parser.add_argument("--store", choices=["sqlite", "postgres"], default="sqlite")
     args = parser.parse_args()
     work = batches(args.rows)
     with tempfile.TemporaryDirectory() as tmp:
         directory = Path(tmp)
-        app, _ = build_application(Config(data_dir=directory / "app"))
+        prefix = f"stages{uuid.uuid4().hex[:6]}_"
+        config = Config(data_dir=directory / "app")
+        if args.store == "postgres":
+            config = Config(
+                data_dir=directory / "app",
+                persistence_module="eventsourcing.postgres",
+                schema_prefix=prefix,
+            )
+        app, _ = build_application(config)
         app.save_listeners.clear()  # the list catches up below, on its own
         document = tenant_settings()
         app.settings_of = lambda tenant_id: SettingsView(document)
@@ -121,9 +131,16 @@ def main() -> None:
         relay = time.process_time() - start
         raw = raw_insert(directory, work)
         app.close()
+        if args.store == "postgres":
+            import psycopg
+
+            from psa.persistence import postgres_conninfo
+
+            with psycopg.connect(postgres_conninfo(config), autocommit=True) as conn:
+                conn.execute(f'DROP SCHEMA IF EXISTS "{prefix}customers" CASCADE')
 
     n = args.rows
-    print(f"{n:,} rows, batches of {BATCH}, SQLite, CPU time per row:")
+    print(f"{n:,} rows, batches of {BATCH}, {args.store}, time per row (this process's CPU):")
     print(f"  execute the batches:     {execute / n * 1e6:7.1f} µs")
     print(f"  customer list catch-up:  {listing / n * 1e6:7.1f} µs")
     print(f"  relay translation:       {relay / n * 1e6:7.1f} µs ({entries:,} entries)")

@@ -390,17 +390,28 @@ class CustomerListProjection(Poller):
             ),
             documents,
         )
+        scope_columns = (
+            "scope_term, seq, customer_id, name_key, number_sort, number_key, business_key, "
+            "created_at, parent_id, parent_company_id"
+        )
+        if t.postgres:
+            # COPY: rows of new customers by the thousand, far cheaper than INSERTs for the
+            # client and the server alike.
+            for table, columns, rows in (
+                ("customer_scope", scope_columns, scope_rows),
+                ("customer_posting", "term_id, seq", postings),
+            ):
+                with cursor.copy(f"COPY {t.name(table)} ({columns}) FROM STDIN") as copy:
+                    for row in rows:
+                        copy.write_row(row)
+            return
         cursor.executemany(
-            t.sql(
-                f"INSERT INTO {t.name('customer_scope')} (scope_term, seq, customer_id, "
-                "name_key, number_sort, number_key, business_key, created_at, parent_id, "
-                "parent_company_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-            ),
+            f"INSERT INTO {t.name('customer_scope')} ({scope_columns}) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             scope_rows,
         )
         cursor.executemany(
-            t.sql(f"INSERT INTO {t.name('customer_posting')} (term_id, seq) VALUES (?, ?)"),
-            postings,
+            f"INSERT INTO {t.name('customer_posting')} (term_id, seq) VALUES (?, ?)", postings
         )
 
     def _term(self, cursor: Any, tenant_id: str, term: Term) -> int:
