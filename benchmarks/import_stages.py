@@ -1,7 +1,7 @@
 """Where an imported row's time goes in the customers service, stage by stage, in one process
-on SQLite or PostgreSQL: executing the batches (checks, numbers, events, one transaction per batch), the
-customer list catching up, and the relay's translation of the stored events into stream
-entries; beside a raw bulk insert of the same rows' JSON into a plain table.
+on SQLite or PostgreSQL: executing the batches (checks, numbers, events, one transaction per
+batch), the customer list catching up, and the relay's translation of the stored events into
+stream entries; beside a raw bulk insert of the same rows' JSON into a plain SQLite table.
 
 Microseconds of one core per row; the end-to-end figure is in benchmarks/import.py.
 

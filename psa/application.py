@@ -24,6 +24,7 @@ from eventsourcing.domain import BaseAggregate, CanMutateAggregate
 from eventsourcing.persistence import IntegrityError
 
 from .errors import NotFoundError, VersionMismatchError
+from .persistence import binary_event_inserts
 from .transcoder import FastJSONTranscoder
 
 T = TypeVar("T")
@@ -98,6 +99,7 @@ class ServiceApplication(Application[UUID]):
 
     def __init__(self, env: dict[str, str] | None = None) -> None:
         super().__init__(env)
+        binary_event_inserts(self.recorder)
         self._locks: dict[UUID, threading.RLock] = {}
         self._locks_guard = threading.Lock()
         self.save_listeners: list[Callable[[], None]] = []
