@@ -357,6 +357,9 @@ class CustomersApplication(ServiceApplication):
                     self.save(*aggregates, *created, *([counter] if counter else []), result)
                     for aggregate in aggregates:
                         self.forget(aggregate.id)  # updated from a copy: read it again
+                    # A batch's result is never read again (only its existence is asked):
+                    # kept in the aggregate cache, a large import's results would fill it.
+                    self.forget(result.id)
                 except IntegrityError:
                     # Another process saved a customer, a number or this batch meanwhile.
                     self.forget(counter_key)

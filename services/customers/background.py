@@ -4,7 +4,7 @@
 Between them they cost about as much CPU as executing the commands, and in one process all of
 it takes turns for one interpreter lock. In a process of their own they run on another core.
 Both follow the event store, so they need nothing from the main process but a nudge when it
-has stored events (the `wake` event; polling is the fallback, and on PostgreSQL the relay also
+has stored events (a byte down a pipe; polling is the fallback, and on PostgreSQL the relay also
 hears the store's NOTIFY). Reads in the main process still catch the list up themselves when
 they must see a write at once: the list's tracking row decides who applies what.
 
@@ -21,6 +21,7 @@ import logging
 import multiprocessing
 import os
 import signal
+import threading
 from typing import Any
 
 from psa.config import Config
@@ -35,13 +36,19 @@ class BackgroundProcess:
     def __init__(self, config: Config) -> None:
         self.config = config
         self._context = multiprocessing.get_context("spawn")
-        self._wake = self._context.Event()
+        self._wake_fd: int | None = None
+        self._writer: Any = None
+        self._wake_guard = threading.Lock()
         self._process: Any = None
         self._stopping = False
 
     def wake(self) -> None:
-        """Thread-safe: new events were stored (a save listener)."""
-        self._wake.set()
+        """Thread-safe: new events were stored (a save listener). A byte down a pipe, never
+        a lock: a second process killed at any moment cannot leave a save waiting on it."""
+        with self._wake_guard:  # the pipe is not closed (and its number reused) meanwhile
+            if self._wake_fd is not None:
+                with contextlib.suppress(OSError):  # full (it will wake anyway) or closed
+                    os.write(self._wake_fd, b"\0")
 
     @property
     def pid(self) -> int | None:
@@ -50,13 +57,20 @@ class BackgroundProcess:
     async def run(self) -> None:
         try:
             while not self._stopping:
+                reader, writer = self._context.Pipe(duplex=False)
                 self._process = self._context.Process(
                     target=run_background,
-                    args=(self.config, self._wake),
+                    args=(self.config, reader),
                     name="customers-background",
                     daemon=True,
                 )
                 self._process.start()
+                reader.close()  # the child's now: a write to a dead child fails at once
+                os.set_blocking(writer.fileno(), False)
+                self._close_wake()
+                with self._wake_guard:
+                    self._writer = writer
+                    self._wake_fd = writer.fileno()
                 while self._process.is_alive() and not self._stopping:
                     await asyncio.sleep(0.5)
                 if not self._stopping:
@@ -67,6 +81,14 @@ class BackgroundProcess:
                     await asyncio.sleep(1)
         finally:
             await asyncio.to_thread(self._end)
+            self._close_wake()
+
+    def _close_wake(self) -> None:
+        with self._wake_guard:
+            if self._writer is not None:
+                self._writer.close()
+            self._writer = None
+            self._wake_fd = None
 
     def _end(self) -> None:
         process = self._process
@@ -116,8 +138,13 @@ async def _serve(config: Config, wake: Any) -> None:
     parent = os.getppid()
     try:
         while not stop.is_set() and os.getppid() == parent:
-            if await asyncio.to_thread(wake.wait, 0.5):
-                wake.clear()  # before waking the workers: a later save sets it again
+            if await asyncio.to_thread(wake.poll, 0.5):
+                try:
+                    nudges = os.read(wake.fileno(), 65536)  # all so far, before waking them
+                except OSError:
+                    nudges = b""
+                if not nudges:
+                    break  # the pipe was closed: the main process is gone
                 relay.wake()
                 listing.wake()
     finally:

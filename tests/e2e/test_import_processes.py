@@ -4,7 +4,10 @@ exactly the file's customers, none twice, and their numbers without gaps."""
 
 from __future__ import annotations
 
+import os
+import signal
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -61,7 +64,26 @@ def numbers_of_customers(deployment: Deployment, admin: dict[str, str]) -> list[
             return numbers
 
 
-@pytest.mark.parametrize("killed", ["importer", "customers"])
+def background_process(deployment: Deployment) -> int:
+    """The customers service's second process (the customer list and the relay)."""
+    parent = deployment.processes["customers"].pid
+    for _ in range(100):
+        for task in Path(f"/proc/{parent}/task").iterdir():
+            for child in (task / "children").read_text().split():
+                if b"resource_tracker" not in Path(f"/proc/{child}/cmdline").read_bytes():
+                    return int(child)
+        time.sleep(0.05)
+    raise AssertionError("the customers service has no second process")
+
+
+def alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.parametrize("killed", ["importer", "customers", "customers-background"])
 def test_a_job_resumes_after_a_crash_and_ends_with_exactly_the_files_customers(
     deployment: Deployment, killed: str
 ):
@@ -85,9 +107,22 @@ def test_a_job_resumes_after_a_crash_and_ends_with_exactly_the_files_customers(
         executed = (job.get("batches") or {}).get("executed", 0)
         return job["status"] == "running" and executed > 0
 
+    if killed == "customers":
+        worker = background_process(deployment)
     wait(deployment, admin, job_id, under_way)
-    deployment.kill(killed)
-    deployment.start(killed, killed)
+    if killed == "customers-background":
+        # The service starts its second process again by itself.
+        worker = background_process(deployment)
+        os.kill(worker, signal.SIGKILL)
+    else:
+        deployment.kill(killed)
+        if killed == "customers":
+            # Its second process ends with it: no orphan keeps the relay's lease.
+            deadline = time.monotonic() + 10
+            while alive(worker):
+                assert time.monotonic() < deadline, "the second process outlived its service"
+                time.sleep(0.05)
+        deployment.start(killed, killed)
 
     job = wait(
         deployment, admin, job_id, lambda j: j["status"] not in ("queued", "validating", "running")
