@@ -31,6 +31,10 @@ from .domainmodel import FINAL, ImportBatch, ImportJob, batch_id
 from .reader import FileProblem, open_sheet
 from .validation import RULE_COLUMNS, RowChecker, duplicate_key
 
+DEAD_BATCH = (
+    "the customers service could not create the customers of this row's batch (the batch is "
+    "kept in customers.commands.v1.dlq for the operator): import these rows again"
+)
 # Failures of the database or Redis (not of a file, which fails its job).
 STORE_ERRORS = tuple(e for e in TRANSIENT_ERRORS if not issubclass(e, OSError))
 log = logging.getLogger("psa.importer")
@@ -576,8 +580,39 @@ class ImporterApplication(ServiceApplication):
                 registered,
             )
 
+    def apply_dead_batch(self, envelope: dict[str, Any]) -> None:
+        """A batch the customers service could not execute: after its retries it went to
+        `customers.commands.v1.dlq`. Its rows are reported failed, so that its job ends,
+        every row accounted for, instead of waiting for the batch forever."""
+        payload = envelope.get("payload") or {}
+        if payload.get("type") != "ImportBatchQueued":
+            return
+        job_id = str(payload["job_id"])
+        with self.tables.transaction() as cursor:
+            if not self._is_ours(cursor, job_id):
+                return
+            outcomes = [
+                {"row": row["row"], "outcome": "failed", "column": None, "message": DEAD_BATCH}
+                for row in payload["rows"]
+            ]
+            self._record_batch(
+                cursor,
+                {"job_id": job_id, "batch": payload["batch"], "outcomes": outcomes},
+                str(envelope["tenant_id"]),
+            )
+        self.finish_if_done(UUID(job_id))
+
     def _record_batch(self, cursor: Any, payload: dict[str, Any], event_tenant: str) -> None:
+        """Count a batch's outcomes and report its rows' errors, once per batch (an outcome
+        that arrives again, or after the batch was given up, changes nothing)."""
         t = self.tables
+        t.execute(
+            cursor,
+            f"SELECT 1 FROM {t.name('import_batch_done')} WHERE job_id = ? AND batch = ?",
+            (payload["job_id"], payload["batch"]),
+        )
+        if cursor.fetchone() is not None:
+            return
         tally = dict.fromkeys(("created", "updated", "skipped", "failed"), 0)
         errors = []
         view = self.settings_of(event_tenant)

@@ -8,7 +8,12 @@ from typing import Any
 import orjson
 import redis.asyncio as aioredis
 
-from contracts import CUSTOMER_COMMANDS_STREAM, CUSTOMERS_STREAM, SETTINGS_STREAM
+from contracts import (
+    CUSTOMER_COMMANDS_STREAM,
+    CUSTOMERS_STREAM,
+    SETTINGS_STREAM,
+    dead_letter_stream,
+)
 from psa.config import Config
 from psa.customer_rules.projection import SettingsProjection
 from psa.persistence import event_store_env
@@ -50,6 +55,9 @@ def build_workers(
         if app.follows(envelope):  # most entries (customers an import made) are not followed
             await asyncio.to_thread(app.apply_customer_event, position, envelope)
 
+    async def dead_batch(position: int, body: bytes) -> None:
+        await asyncio.to_thread(app.apply_dead_batch, _envelope(body))
+
     relay = service_relay(
         config, app, client, CUSTOMER_COMMANDS_STREAM, to_envelope, topics=published_topics()
     )
@@ -66,6 +74,14 @@ def build_workers(
             config.stream(CUSTOMERS_STREAM),
             SERVICE,
             customer_event,
+            idle_ms=config.stream_idle_ms,
+        ),
+        # Batches the customers service gave up on: their rows are reported failed.
+        StreamConsumer(
+            client,
+            dead_letter_stream(config.stream(CUSTOMER_COMMANDS_STREAM)),
+            SERVICE,
+            dead_batch,
             idle_ms=config.stream_idle_ms,
         ),
         relay,

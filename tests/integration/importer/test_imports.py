@@ -325,3 +325,32 @@ def test_a_job_waits_out_a_failure_of_the_store_and_goes_on(
     assert ended["created"] == 1200 and ended["failed"] == 0
     listed = system.http.get("/api/v1/customers?limit=1", headers=system.admin(tenant)).json()
     assert listed["total"] == 1200
+
+
+def test_a_batch_the_customers_service_gives_up_on_fails_its_rows_and_the_job_ends(
+    system: System, tenant: Tenant, monkeypatch
+):
+    from services.customers.application import CustomersApplication
+
+    execute = CustomersApplication.execute_import_batch
+
+    def failing_for_row_600(self: Any, tenant_id: str, actor: Any, batch: Any) -> Any:
+        if any(row["row"] == 600 for row in batch["rows"]):
+            raise ValueError("this batch cannot be executed")
+        return execute(self, tenant_id, actor, batch)
+
+    monkeypatch.setattr(CustomersApplication, "execute_import_batch", failing_for_row_600)
+    data = ("Nimi\r\n" + "".join(f"Asiakas {i} Oy\r\n" for i in range(1200))).encode()
+    job = upload(system, tenant, "kuollut.csv", data, dry_run=False).json()
+    ended = finished(system, tenant, job["id"])
+    # The batch of rows 502..1001 was retried, dead-lettered, and its rows reported failed.
+    assert ended["status"] == "completed_with_errors", ended
+    assert (ended["created"], ended["failed"]) == (700, 500)
+    errors = system.http.get(
+        f"{IMPORTS}/{job['id']}/errors?limit=1000", headers=system.admin(tenant)
+    ).json()
+    rows = sorted(e["row"] for e in errors["items"])
+    assert rows == list(range(502, 1002))
+    assert "customers.commands.v1.dlq" in errors["items"][0]["message"]
+    listed = system.http.get("/api/v1/customers?limit=1", headers=system.admin(tenant)).json()
+    assert listed["total"] == 700
