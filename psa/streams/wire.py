@@ -18,9 +18,12 @@ from pydantic import BaseModel
 ENVELOPE_FIELD = "envelope"
 
 
-def encode_entry(envelope: BaseModel) -> dict[str, str | bytes]:
-    """The fields of the stream entry that publishes `envelope`."""
-    body = envelope.model_dump_json().encode()
+def encode_entry(envelope: BaseModel | Any) -> dict[str, str | bytes]:
+    """The fields of the stream entry that publishes `envelope`: a model, or an object whose
+    `published_json` is the model's JSON already."""
+    body = getattr(envelope, "published_json", None)
+    if not isinstance(body, bytes):
+        body = envelope.model_dump_json().encode()
     event_type = str(getattr(envelope, "type", ""))
     tenant_id = str(getattr(envelope, "tenant_id", ""))
     event_id = str(getattr(envelope, "event_id", ""))
