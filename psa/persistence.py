@@ -67,10 +67,8 @@ def binary_event_inserts(recorder: Any) -> None:
     from psycopg.sql import SQL
 
     statement = getattr(recorder, "insert_events_statement", None)
-    datastore: Any = getattr(recorder, "datastore", None)
-    if statement is None or not hasattr(datastore, "schema"):
+    if statement is None or not hasattr(getattr(recorder, "datastore", None), "schema"):
         return
-    with datastore.get_connection() as connection:
-        text = statement.as_string(connection)
+    text = statement.as_string(None)
     if text.count("%s") == 1 and "unnest(%s::" in text:
         recorder.insert_events_statement = SQL(text.replace("%s", "%b"))  # type: ignore[arg-type]

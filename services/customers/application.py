@@ -95,30 +95,18 @@ class CustomersApplication(ServiceApplication):
         """Create a customer with the tenant's defaults and a number; every error at once."""
         view = self.settings(tenant_id)
         errors: Errors = []
-        details = check_details(view, data, errors, existing=None)
-        relationship = check_relationship(
-            view,
-            data.get("relationship") or {},
-            errors,
-            company_id=actor.company_id,
-            kind=details.get("kind") or "company",
-            existing=None,
-        )
-        contacts = [
-            {
-                "id": str(uuid4()),
-                "company_id": actor.company_id,
-                **check_contact(contact, errors, f"contacts[{index}]"),
-            }
+        contacts_given = [
+            (f"contacts[{index}]", contact)
             for index, contact in enumerate(data.get("contacts") or [])
         ]
+        details, relationships, contacts = self._new_values(
+            view, actor, data, contacts_given, errors
+        )
         given_number = check_number(view, data.get("number"), errors)
         self._check_parent(tenant_id, details.get("parent_id"), None, errors)
         if errors:
             raise ValidationFailed(errors)
         customer_id = customer_id or uuid4()
-        relationships = {actor.company_id: relationship}
-        relationships.update(self._default_relationships(view, actor.company_id))
         return self._create_numbered(
             view,
             tenant_id,
@@ -136,6 +124,36 @@ class CustomersApplication(ServiceApplication):
                 request_key=request_key,
             ),
         )
+
+    def _new_values(
+        self,
+        view: SettingsView,
+        actor: CustomerActor,
+        data: dict[str, Any],
+        contacts: list[tuple[str, dict[str, Any]]],
+        errors: Errors,
+    ) -> tuple[dict[str, Any], dict[str, dict[str, Any]], list[dict[str, Any]]]:
+        """A new customer's checked details, its relationships (the actor's company's, and
+        the default one of every other company), and its contact persons (each given with
+        the path its errors name)."""
+        details = check_details(view, data, errors, existing=None)
+        relationship = check_relationship(
+            view,
+            data.get("relationship") or {},
+            errors,
+            company_id=actor.company_id,
+            kind=details.get("kind") or "company",
+            existing=None,
+        )
+        checked = [
+            {"id": str(uuid4()), "company_id": actor.company_id, **check_contact(c, errors, where)}
+            for where, c in contacts
+        ]
+        relationships = {
+            actor.company_id: relationship,
+            **self._default_relationships(view, actor.company_id),
+        }
+        return details, relationships, checked
 
     @staticmethod
     def _default_relationship(view: SettingsView) -> dict[str, Any] | None:
@@ -392,7 +410,6 @@ class CustomersApplication(ServiceApplication):
         outcomes: list[dict[str, Any]] = []
         aggregates: list[Customer] = []
         created: list[Any] = []
-        defaults = self._default_relationships(view, actor.company_id)
         row_ids = {r["key"]: import_row_customer_id(UUID(tenant_id), r["key"]) for r in rows}
         created_before = self.existing(list(row_ids.values()))
         taken: set[int] = set()  # automatic numbers found taken by hand
@@ -479,24 +496,13 @@ class CustomersApplication(ServiceApplication):
                     }
                 )
                 continue
-            details = check_details(view, data, errors, existing=None)
-            relationship = check_relationship(
+            details, relationships, contacts = self._new_values(
                 view,
-                data.get("relationship") or {},
+                actor,
+                data,
+                [("contact", data["contact"])] if data.get("contact") else [],
                 errors,
-                company_id=actor.company_id,
-                kind=details.get("kind") or "company",
-                existing=None,
             )
-            contacts = []
-            if data.get("contact"):
-                contacts.append(
-                    {
-                        "id": str(uuid4()),
-                        "company_id": actor.company_id,
-                        **check_contact(data["contact"], errors),
-                    }
-                )
             if given is not None and given.casefold() in numbers_in_batch:
                 errors.append(("number", f"the number {given} is taken"))
             if errors:
@@ -512,7 +518,6 @@ class CustomersApplication(ServiceApplication):
                 customer_number = str(number)
             else:
                 customer_number = given
-            relationships = {actor.company_id: relationship, **defaults}
             event = Customer.created(
                 customer_id=customer_id,
                 tenant_id=tenant_id,

@@ -8,8 +8,8 @@ has stored events (a byte down a pipe; polling is the fallback, and on PostgreSQ
 hears the store's NOTIFY). Reads in the main process still catch the list up themselves when
 they must see a write at once: the list's tracking row decides who applies what.
 
-The process ends with its parent (PR_SET_PDEATHSIG on Linux, and a check of the parent's id
-elsewhere), so a killed service leaves no worker behind to hold the relay's lease.
+The process ends with its parent (PR_SET_PDEATHSIG on Linux, and the wake pipe's end, which
+closes with the parent), so a killed service leaves no worker behind to hold the relay's lease.
 """
 
 from __future__ import annotations
@@ -135,19 +135,27 @@ async def _serve(config: Config, wake: Any) -> None:
     loop = asyncio.get_running_loop()
     loop.add_signal_handler(signal.SIGTERM, stop.set)
     loop.add_signal_handler(signal.SIGINT, stop.set)
-    parent = os.getppid()
+    fd = wake.fileno()
+    os.set_blocking(fd, False)
+
+    def nudged() -> None:
+        try:
+            nudges = os.read(fd, 65536)  # every nudge so far, before waking the workers
+        except BlockingIOError:
+            return
+        except OSError:
+            nudges = b""
+        if not nudges:
+            stop.set()  # the pipe was closed: the main process is gone
+            return
+        relay.wake()
+        listing.wake()
+
+    loop.add_reader(fd, nudged)
     try:
-        while not stop.is_set() and os.getppid() == parent:
-            if await asyncio.to_thread(wake.poll, 0.5):
-                try:
-                    nudges = os.read(wake.fileno(), 65536)  # all so far, before waking them
-                except OSError:
-                    nudges = b""
-                if not nudges:
-                    break  # the pipe was closed: the main process is gone
-                relay.wake()
-                listing.wake()
+        await stop.wait()
     finally:
+        loop.remove_reader(fd)
         await workers.stop()
         app.close()
 

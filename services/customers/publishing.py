@@ -75,16 +75,17 @@ _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12
 _PLAIN_VALUES = (str, bool, type(None))
 
 
-def _uuid(value: Any) -> str | None:
-    if value is None:
+def _uuid(value: Any, required: bool = False) -> str | None:
+    """An id as the model writes it; ValueError if the model would write it otherwise."""
+    if value is None and not required:
         return None
     if type(value) is not str or not _UUID.fullmatch(value):
         raise ValueError(value)
     return value
 
 
-def _text(value: Any) -> str | None:
-    if value is not None and type(value) is not str:
+def _text(value: Any, required: bool = False) -> str | None:
+    if (value is not None or required) and type(value) is not str:
         raise ValueError(value)
     return value  # type: ignore[no-any-return]
 
@@ -104,10 +105,10 @@ def created_json(event: Any, position: int) -> PublishedJSON | None:
                     return None
             elif type(value) not in _PLAIN_VALUES:
                 return None
-        if event.kind not in _KINDS or type(event.name) is not str:
+        if event.kind not in _KINDS or event.timestamp.tzinfo is not UTC:
             return None
         relationships = {
-            _uuid(company_id): {
+            _uuid(company_id, required=True): {
                 "type_id": _uuid(r["type_id"]),
                 "group_id": _uuid(r["group_id"]),
                 "account_manager_id": _text(r["account_manager_id"]),
@@ -119,17 +120,15 @@ def created_json(event: Any, position: int) -> PublishedJSON | None:
         }
         contacts = [
             {
-                "id": _uuid(c["id"]),
+                "id": _uuid(c["id"], required=True),
                 "company_id": _uuid(c["company_id"]),
-                "name": _text(c["name"]),
+                "name": _text(c["name"], required=True),
                 "email": _text(c["email"]),
                 "phone": _text(c["phone"]),
             }
             for c in event.contacts
         ]
-        if any(c["name"] is None for c in contacts):
-            return None
-        tenant_id = _uuid(event.tenant_id)
+        tenant_id = _uuid(event.tenant_id, required=True)
         event_id = str(uuid5(event.originator_id, str(event.originator_version)))
         envelope = {
             "event_id": event_id,
@@ -140,12 +139,15 @@ def created_json(event: Any, position: int) -> PublishedJSON | None:
             "aggregate_version": event.originator_version,
             "position": position,
             "occurred_at": event.timestamp,
-            "actor": {"id": _text(event.actor_id), "name": _text(event.actor_name)},
+            "actor": {
+                "id": _text(event.actor_id, required=True),
+                "name": _text(event.actor_name, required=True),
+            },
             "payload": {
                 "type": "CustomerCreated",
-                "name": event.name,
+                "name": _text(event.name, required=True),
                 "kind": event.kind,
-                "number": _text(event.number),
+                "number": _text(event.number, required=True),
                 "business_id": _text(event.business_id),
                 "company_group_id": _uuid(event.company_group_id),
                 "parent_id": _uuid(event.parent_id),
@@ -158,10 +160,6 @@ def created_json(event: Any, position: int) -> PublishedJSON | None:
                 "parent_company_id": _uuid(event.parent_company_id),
             },
         }
-        if event.actor_id is None or event.actor_name is None or event.number is None:
-            return None
-        if event.timestamp.tzinfo is not UTC:
-            return None
         body = orjson.dumps(envelope, option=orjson.OPT_UTC_Z)
     except (KeyError, TypeError, ValueError, AttributeError):
         return None

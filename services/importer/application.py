@@ -337,8 +337,7 @@ class ImporterApplication(ServiceApplication):
         failed_rows: set[int] = set()
         pending: list[tuple[int, str, str]] = []
         total = 0
-        spool = self._spool(job.id).open("wb")
-        try:
+        with self._spool(job.id).open("wb") as spool:
             for number, row in self._rows(sheet, mapping.positions, checker):
                 total += 1
                 errors = list(row.errors)
@@ -374,8 +373,6 @@ class ImporterApplication(ServiceApplication):
                         self._write_errors(job.id, pending)
                         return "cancelled", {"total_rows": total, "processed": total}, None
                     self._progress(job.id, {"processed": total})
-        finally:
-            spool.close()
         in_register = self._registered(
             job.tenant_id, "number_key", {p for p in parents.values() if p not in numbers}
         )

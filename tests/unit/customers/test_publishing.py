@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from psa.publishing import build_envelope
 from psa.transcoder import FastJSONTranscoder
-from services.customers.domainmodel.customer import Customer
+from services.customers.domainmodel.customer import SHARED_FIELDS, Customer
 from services.customers.publishing import _ENVELOPE, created_json, to_envelope
 
 transcoder = FastJSONTranscoder()
@@ -64,18 +64,7 @@ def _published(event: Any) -> Any:
     actor_name=texts,
 )
 def test_the_json_is_the_models_json(**values: Any) -> None:
-    details = {
-        key: values[key]
-        for key in (
-            "name",
-            "kind",
-            "business_id",
-            "company_group_id",
-            "parent_id",
-            "fields",
-            "address",
-        )
-    }
+    details = {key: values[key] for key in SHARED_FIELDS}
     event = _published(
         Customer.created(
             customer_id=uuid4(),
