@@ -85,6 +85,7 @@ def up(
 
     from .app import create_app
     from .embedded import start_embedded_redis
+    from .gc_tuning import tune_gc
 
     config = _config()
     if host:
@@ -116,9 +117,11 @@ def up(
     # uvicorn re-raises the signal that stopped it; make SIGTERM an orderly exit so that the
     # embedded Redis is stopped below.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    application = create_app(config)
+    tune_gc()
     try:
         uvicorn.run(
-            create_app(config),
+            application,
             host=config.host,
             port=config.port,
             log_level=config.log_level,

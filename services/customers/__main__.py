@@ -5,13 +5,16 @@ from __future__ import annotations
 import uvicorn
 
 from psa.config import Config
+from psa.gc_tuning import tune_gc
 
 from .main import create_app
 
 
 def main() -> None:
     config = Config()
-    uvicorn.run(create_app(config), host=config.host, port=config.port, log_level=config.log_level)
+    app = create_app(config)
+    tune_gc()
+    uvicorn.run(app, host=config.host, port=config.port, log_level=config.log_level)
 
 
 if __name__ == "__main__":

@@ -118,6 +118,7 @@ def run_background(config: Config, wake: Any) -> None:
 
 async def _serve(config: Config, wake: Any) -> None:
     from contracts import CUSTOMERS_STREAM
+    from psa.gc_tuning import tune_gc
     from psa.streams.runtime import Workers, redis_client, service_relay
 
     from .bootstrap import build_application
@@ -129,6 +130,7 @@ async def _serve(config: Config, wake: Any) -> None:
         config, app, client, CUSTOMERS_STREAM, to_envelope, topics=published_topics()
     )
     listing = app.customer_list
+    tune_gc()
     workers = Workers([relay, listing], client)
     workers.start()
     stop = asyncio.Event()
