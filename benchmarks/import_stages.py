@@ -28,7 +28,7 @@ from psa.customer_rules.settings_view import SettingsView
 from psa.streams.wire import encode_entry
 from services.customers.application import CustomerActor
 from services.customers.bootstrap import build_application
-from services.customers.publishing import published_topics, to_envelope
+from services.customers.publishing import published_topics, translate_page
 
 BATCH = 500
 
@@ -111,20 +111,24 @@ def main() -> None:
         listing = time.process_time() - start
 
         async def translate() -> int:
+            """What the relay does with the log, pages and carried events alike."""
             count = 0
             cursor = 0
+            carried: list[tuple[int, Any]] = []
             while True:
                 notifications = app.recorder.select_notifications(
                     cursor + 1, 500, None, tuple(published_topics())
                 )
-                if not notifications:
+                if not notifications and not carried:
                     return count
-                for notification in notifications:
-                    envelope = to_envelope(app.mapper.to_domain_event(notification), 1)
-                    if envelope is not None:
-                        encode_entry(envelope)
-                        count += 1
-                cursor = notifications[-1].id
+                events = carried + [(n.id, app.mapper.to_domain_event(n)) for n in notifications]
+                entries, used = translate_page(events, len(notifications) < 500)
+                carried = events[used:]
+                for _, envelope in entries:
+                    encode_entry(envelope)
+                    count += 1
+                if notifications:
+                    cursor = notifications[-1].id
 
         start = time.process_time()
         entries = asyncio.run(translate())

@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
-from .customers import CustomerPayload
+from .customers import CustomerPayload, ImportedCustomer
 from .envelope import ActorRef, Envelope
 from .imports import CommandPayload, ImportBatchExecuted, ImportBatchQueued, ImportRow, RowOutcome
 from .settings import SettingsPayload
@@ -46,6 +46,7 @@ __all__ = [
     "ImportBatchExecuted",
     "ImportBatchQueued",
     "ImportRow",
+    "ImportedCustomer",
     "RowOutcome",
     "SettingsEnvelope",
     "SettingsPayload",

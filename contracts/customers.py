@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import Field
 
 from .base import Contract
-from .imports import ImportBatchExecuted
 
 Kind = Literal["company", "subcontractor", "consumer"]
 
@@ -96,6 +96,45 @@ class CustomerRelationshipSet(Contract):
 class ContactPersonAdded(Contract):
     type: Literal["ContactPersonAdded"] = "ContactPersonAdded"
     contact: Contact
+
+
+class RowOutcome(Contract):
+    row: int
+    outcome: Literal["created", "updated", "skipped", "failed"]
+    customer_id: UUID | None = None
+    number: str | None = None
+    business_id: str | None = None
+    column: str | None = Field(None, description="The field a failure is about")
+    message: str | None = None
+
+
+class ImportedCustomer(Contract):
+    """A customer an import batch created: what its own `CustomerCreated` entry would carry."""
+
+    event_id: UUID = Field(description="The id of its creation, as its own entry would have it")
+    aggregate_id: UUID = Field(description="The customer's id")
+    aggregate_version: int
+    position: int = Field(description="The position of its creation in the service's log")
+    occurred_at: datetime
+    payload: CustomerCreated
+
+
+class ImportBatchExecuted(Contract):
+    """What became of each row of a batch, and the customers it created.
+
+    The customers a batch created are published here, in `created`, and not as a
+    `CustomerCreated` entry each: an import creates customers by the hundred thousand, and one
+    entry per batch is what lets Redis, the importer and every other consumer keep up."""
+
+    type: Literal["ImportBatchExecuted"] = "ImportBatchExecuted"
+    job_id: UUID
+    batch: int
+    outcomes: list[RowOutcome]
+    created: list[ImportedCustomer] = Field(
+        default_factory=list,
+        description="The customers the batch created, in the order of their creation, each "
+        "with the identity, position and payload its own `CustomerCreated` entry would have",
+    )
 
 
 CustomerPayload = Annotated[

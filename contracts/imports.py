@@ -1,5 +1,6 @@
 """Bulk imports between the importer and the customers service: batches of rows on
-`customers.commands.v1`, and each batch's outcome, row by row, on `customers.events.v1`."""
+`customers.commands.v1`; each batch's outcome, row by row, is `ImportBatchExecuted` on
+`customers.events.v1` (in `customers.py`, with the other events of that stream)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from uuid import UUID
 from pydantic import Field
 
 from .base import Contract
+from .customers import ImportBatchExecuted, RowOutcome
 
 
 class ImportRow(Contract):
@@ -39,23 +41,6 @@ class ImportBatchQueued(Contract):
     rows: list[ImportRow]
 
 
-class RowOutcome(Contract):
-    row: int
-    outcome: Literal["created", "updated", "skipped", "failed"]
-    customer_id: UUID | None = None
-    number: str | None = None
-    business_id: str | None = None
-    column: str | None = Field(None, description="The field a failure is about")
-    message: str | None = None
-
-
-class ImportBatchExecuted(Contract):
-    """What became of each row of a batch."""
-
-    type: Literal["ImportBatchExecuted"] = "ImportBatchExecuted"
-    job_id: UUID
-    batch: int
-    outcomes: list[RowOutcome]
-
-
 CommandPayload = Annotated[ImportBatchQueued, Field(discriminator="type")]
+
+__all__ = ["CommandPayload", "ImportBatchExecuted", "ImportBatchQueued", "ImportRow", "RowOutcome"]

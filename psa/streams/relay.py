@@ -9,6 +9,11 @@ still ends where the relay thinks it does. So:
   publishes again from the event store; consumers' tracking absorbs what they already had;
 - commands never wait for Redis: they only store events; the relay catches up when it can.
 A lease lets one relay per stream work at a time; a second one started waits harmlessly.
+
+A service may publish several stored events of one transaction as one entry (the customers
+service publishes an import batch's customers with the batch's outcome): its page translator
+says how many of the events read it has accounted for, and the rest are carried over to the
+next read instead of being published without the event that completes them.
 """
 
 from __future__ import annotations
@@ -62,6 +67,24 @@ return '0-0'
 """
 
 Translate = Callable[[Any, int], BaseModel | None]
+PageTranslation = tuple[list[tuple[int, Any]], int]
+TranslatePage = Callable[[Sequence[tuple[int, Any]], bool], PageTranslation]
+"""(stored events with their positions, whether they reach the end of the log) → (entries
+with their positions, in order; how many of the events, from the first, they account for)."""
+
+
+def each_event(translate: Translate) -> TranslatePage:
+    """The page translator that publishes each stored event as an entry of its own."""
+
+    def translate_page(events: Sequence[tuple[int, Any]], at_end: bool) -> PageTranslation:
+        entries = []
+        for position, event in events:
+            envelope = translate(event, position)
+            if envelope is not None:  # None: an internal event, not part of the stream
+                entries.append((position, envelope))
+        return entries, len(events)
+
+    return translate_page
 
 
 def _position(entry_id: bytes | str) -> int:
@@ -81,8 +104,9 @@ class OutboxRelay:
         app: Any,
         client: aioredis.Redis,
         stream: str,
-        translate: Translate,
+        translate: Translate | None = None,
         *,
+        translate_page: TranslatePage | None = None,
         batch_size: int = 200,
         poll_interval: float = 0.5,
         check_interval: float = 1.0,
@@ -93,7 +117,11 @@ class OutboxRelay:
         self.app = app
         self.client = client
         self.stream = stream
-        self.translate = translate
+        if translate_page is None:
+            if translate is None:
+                raise TypeError("a relay needs translate or translate_page")
+            translate_page = each_event(translate)
+        self.translate_page = translate_page
         self.batch_size = batch_size
         self.poll_interval = poll_interval
         self.check_interval = check_interval
@@ -108,6 +136,9 @@ class OutboxRelay:
         self.published: int | None = None  # the stream's last position, as last seen
         self.cursor: int | None = None  # the last log position read
         self.rewinds = 0  # times the stream was found shorter than published (Redis lost it)
+        # Events read but not yet published: the start of a group whose last event is not
+        # read yet. Their positions are after `published` and up to `cursor`.
+        self._carried: list[tuple[int, Any]] = []
 
     def wake(self) -> None:
         """Thread-safe: new events were stored; publish them now instead of at the next poll."""
@@ -121,9 +152,10 @@ class OutboxRelay:
     async def publish_pending(self) -> int:
         """Publish everything stored after the stream's top; returns how many entries."""
         if self.published is None or self.cursor is None:
-            self.published = self.cursor = await self.stream_top()
+            self._restart_at(await self.stream_top())
         published = 0
         while True:
+            assert self.cursor is not None and self.published is not None
             notifications = await asyncio.to_thread(
                 self.app.recorder.select_notifications,
                 self.cursor + 1,
@@ -131,29 +163,32 @@ class OutboxRelay:
                 None,
                 self.topics,
             )
-            if not notifications:
+            if not notifications and not self._carried:
                 return published
+            at_end = len(notifications) < self.batch_size
+            events = self._carried + [
+                (n.id, self.app.mapper.to_domain_event(n)) for n in notifications
+            ]
+            entries, used = self.translate_page(events, at_end)
+            last_read = notifications[-1].id if notifications else self.cursor
             args: list[Any] = [_entry_id(self.published)]
-            count = 0
-            for notification in notifications:
-                event = self.app.mapper.to_domain_event(notification)
-                envelope = self.translate(event, notification.id)
-                if envelope is None:
-                    continue  # an internal event: not part of the published stream
+            for position, envelope in entries:
                 fields = encode_entry(envelope)
-                args += [_entry_id(notification.id), len(fields)]
+                args += [_entry_id(position), len(fields)]
                 for key, value in fields.items():
                     args += [key, value]
-                count += 1
-            last_read = notifications[-1].id
-            if count == 0:
+            if not entries:
                 self.cursor = last_read
+                self._carried = events[used:]
+                if at_end and not notifications:
+                    return published
                 continue
             ok, last = await self._publish(keys=[self.stream], args=args)
             if ok:
                 self.published = _position(last)
                 self.cursor = last_read
-                published += count
+                self._carried = events[used:]
+                published += len(entries)
             else:
                 # The stream does not end where we left it: Redis lost entries (or another
                 # relay published them). Continue from where the stream really ends.
@@ -166,7 +201,7 @@ class OutboxRelay:
                         top,
                         self.published,
                     )
-                self.published = self.cursor = top
+                self._restart_at(top)
 
     async def check_stream(self) -> None:
         """Notice a stream that lost entries even when nothing new is being published."""
@@ -176,7 +211,12 @@ class OutboxRelay:
         if top < self.published:
             self.rewinds += 1
             log.warning("stream %s was lost down to %s: publishing again", self.stream, top)
-            self.published = self.cursor = top
+            self._restart_at(top)
+
+    def _restart_at(self, top: int) -> None:
+        """Publish again from what follows the stream's last entry."""
+        self.published = self.cursor = top
+        self._carried = []
 
     async def run(self) -> None:
         """Publish until stopped; wait for new events, a notification or the next poll."""

@@ -102,8 +102,10 @@ def service_relay(
     app: Any,
     client: Any,
     stream: str,
-    to_envelope: Callable[[Any, int], Any],
+    to_envelope: Callable[[Any, int], Any] | None,
     topics: Sequence[str] | None = None,
+    *,
+    translate_page: Callable[[Sequence[tuple[int, Any]], bool], Any] | None = None,
 ) -> Any:
     """A service's outbox relay of `stream`, woken by every save of this process and, on
     PostgreSQL, by the store's NOTIFY from other processes (polling is the fallback)."""
@@ -115,7 +117,13 @@ def service_relay(
     if config.uses_postgres:
         listen = postgres_listener(postgres_conninfo(config), app.recorder.channel_name)
     relay = OutboxRelay(
-        app, client, config.stream(stream), to_envelope, listen=listen, topics=topics or ()
+        app,
+        client,
+        config.stream(stream),
+        to_envelope,
+        translate_page=translate_page,
+        listen=listen,
+        topics=topics or (),
     )
     app.save_listeners.append(relay.wake)
     return relay

@@ -122,12 +122,18 @@ async def _serve(config: Config, wake: Any) -> None:
     from psa.streams.runtime import Workers, redis_client, service_relay
 
     from .bootstrap import build_application
-    from .publishing import published_topics, to_envelope
+    from .publishing import published_topics, translate_page
 
     app, _ = build_application(config)
     client = redis_client(str(config.redis_url))
     relay = service_relay(
-        config, app, client, CUSTOMERS_STREAM, to_envelope, topics=published_topics()
+        config,
+        app,
+        client,
+        CUSTOMERS_STREAM,
+        None,
+        published_topics(),
+        translate_page=translate_page,
     )
     listing = app.customer_list
     tune_gc()

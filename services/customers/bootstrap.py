@@ -17,7 +17,7 @@ from psa.tables import SQLiteTables, Tables
 from .application import CustomersApplication
 from .commands import ImportBatchHandler
 from .list_projection import CustomerListProjection
-from .publishing import published_topics, to_envelope
+from .publishing import published_topics, translate_page
 
 SERVICE = "customers"
 
@@ -77,6 +77,12 @@ def build_workers(
         app.save_listeners.append(process.wake)
         return [consumer, commands, process]
     relay = service_relay(
-        config, app, client, CUSTOMERS_STREAM, to_envelope, topics=published_topics()
+        config,
+        app,
+        client,
+        CUSTOMERS_STREAM,
+        None,
+        published_topics(),
+        translate_page=translate_page,
     )
     return [consumer, relay, app.customer_list, commands]

@@ -1,11 +1,14 @@
 """Translation of stored customer events to `customers.events.v1` envelopes.
 
 Numbering events (the counter and the number index) are internal: they are not published.
+The customers an import batch creates are published in their batch's `ImportBatchExecuted`
+entry (its `created`), not as an entry each (`translate_page`).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC
 from typing import Any
@@ -16,8 +19,10 @@ from pydantic import TypeAdapter
 
 from contracts import CustomerEnvelope
 from psa.publishing import build_envelope
+from psa.streams.relay import PageTranslation
 
 from .domainmodel.customer import Customer, CustomerEvent
+from .domainmodel.import_batch import ImportBatchResult
 
 _ENVELOPE: TypeAdapter[CustomerEnvelope] = TypeAdapter(CustomerEnvelope)
 
@@ -25,8 +30,6 @@ _ENVELOPE: TypeAdapter[CustomerEnvelope] = TypeAdapter(CustomerEnvelope)
 def published_topics() -> list[str]:
     """The stored event types that are published (the relay reads only these)."""
     from eventsourcing.utils import get_topic
-
-    from .domainmodel.import_batch import ImportBatchResult
 
     return [*customer_topics(), get_topic(ImportBatchResult.Executed)]
 
@@ -92,9 +95,19 @@ def _text(value: Any, required: bool = False) -> str | None:
 
 def created_json(event: Any, position: int) -> PublishedJSON | None:
     """The envelope JSON of `CustomerCreated`, built directly: the same bytes as validating
-    the envelope model and dumping it (a test holds them equal), at a fraction of the cost,
-    which the relay pays for every customer an import creates. None when a value is not in
-    the plain form that guarantees it (the model's way is taken then)."""
+    the envelope model and dumping it (a test holds them equal), at a fraction of the cost.
+    None when a value is not in the plain form that guarantees it (the model's way is taken
+    then)."""
+    envelope = _created_envelope(event, position)
+    if envelope is None:
+        return None
+    body = orjson.dumps(envelope, option=orjson.OPT_UTC_Z)
+    return PublishedJSON(body, "CustomerCreated", envelope["tenant_id"], envelope["event_id"])
+
+
+def _created_envelope(event: Any, position: int) -> dict[str, Any] | None:
+    """The envelope of `CustomerCreated` as plain data, which orjson writes exactly as the
+    model does; None when a value is not in the plain form that guarantees it."""
     try:
         address = event.address
         if address is not None:
@@ -160,10 +173,73 @@ def created_json(event: Any, position: int) -> PublishedJSON | None:
                 "parent_company_id": _uuid(event.parent_company_id),
             },
         }
-        body = orjson.dumps(envelope, option=orjson.OPT_UTC_Z)
     except (KeyError, TypeError, ValueError, AttributeError):
         return None
-    return PublishedJSON(body, "CustomerCreated", str(tenant_id), event_id)
+    return envelope
+
+
+def imported_customer(event: Any, position: int) -> dict[str, Any]:
+    """A created customer as an item of its batch's `created` (`ImportedCustomer`)."""
+    envelope = _created_envelope(event, position)
+    if envelope is None:
+        model = build_envelope(_ENVELOPE, event, "CustomerCreated", UUID(event.tenant_id), position)
+        envelope = model.model_dump(mode="json")
+    return {key: envelope[key] for key in _IMPORTED_CUSTOMER}
+
+
+_IMPORTED_CUSTOMER = (
+    "event_id",
+    "aggregate_id",
+    "aggregate_version",
+    "position",
+    "occurred_at",
+    "payload",
+)
+
+
+def executed_json(event: Any, position: int, created: list[tuple[int, Any]]) -> PublishedJSON:
+    """The entry of a batch's outcome (`ImportBatchExecuted`) with the customers it created,
+    in the bytes the model would write."""
+    model = build_envelope(_ENVELOPE, event, "ImportBatchExecuted", UUID(event.tenant_id), position)
+    envelope = model.model_dump(mode="json")
+    envelope["payload"]["created"] = [imported_customer(e, p) for p, e in created]
+    body = orjson.dumps(envelope, option=orjson.OPT_UTC_Z)
+    return PublishedJSON(body, "ImportBatchExecuted", envelope["tenant_id"], envelope["event_id"])
+
+
+def translate_page(events: Sequence[tuple[int, Any]], at_end: bool) -> PageTranslation:
+    """The entries of a page of stored events (see `psa.streams.relay`): each event its own
+    entry, except the customers an import batch created, which go in the entry of the batch's
+    outcome (saved last in the same transaction). A page that ends before the outcome leaves
+    them to the next read."""
+    entries: list[tuple[int, Any]] = []
+    waiting: list[tuple[int, Any]] = []  # created by an import: their batch's outcome follows
+
+    def one_by_one(items: list[tuple[int, Any]]) -> None:
+        for position, event in items:
+            envelope = to_envelope(event, position)
+            if envelope is not None:
+                entries.append((position, envelope))
+
+    for position, event in events:
+        kind = type(event)
+        if kind is _CREATED and event.request_key:
+            waiting.append((position, event))
+            continue
+        if kind is _EXECUTED:
+            prefix = f"{event.job_id}:"
+            mine = [item for item in waiting if item[1].request_key.startswith(prefix)]
+            one_by_one([item for item in waiting if not item[1].request_key.startswith(prefix)])
+            entries.append((position, executed_json(event, position, mine)))
+            waiting = []
+            continue
+        one_by_one(waiting)  # not followed by an outcome: each its own entry after all
+        waiting = []
+        one_by_one([(position, event)])
+    if waiting and not at_end:
+        return entries, len(events) - len(waiting)
+    one_by_one(waiting)
+    return entries, len(events)
 
 
 _ADDRESS = ("street", "postal_code", "city", "country")
@@ -171,3 +247,4 @@ _KINDS = ("company", "subcontractor", "consumer")
 
 
 _CREATED = Customer.Created
+_EXECUTED = ImportBatchResult.Executed

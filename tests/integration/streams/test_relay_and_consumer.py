@@ -108,6 +108,45 @@ async def test_when_redis_loses_the_stream_the_relay_publishes_it_again_from_the
     assert await stream_positions(client, stream) == list(range(1, 7))
 
 
+def in_pairs(events: Any, at_end: bool) -> tuple[list[tuple[int, Any]], int]:
+    """A page translator that publishes two stored events as one entry (the second's), as the
+    customers service publishes a batch's customers with its outcome; an odd one waits for
+    its pair unless it is the last event of the log."""
+    entries = []
+    used = 0
+    while used + 2 <= len(events):
+        position, event = events[used + 1]
+        entries.append((position, to_envelope(event, position)))
+        used += 2
+    if at_end and used < len(events):
+        position, event = events[used]
+        entries.append((position, to_envelope(event, position)))
+        used += 1
+    return entries, used
+
+
+async def test_events_published_together_are_carried_over_pages_and_never_split_or_repeated(
+    settings_app, client, stream_prefix
+):
+    stream = stream_prefix + SETTINGS_STREAM
+    tenant_id = some_changes(settings_app, groups=5)  # positions 1..7
+    relay = OutboxRelay(settings_app, client, stream, translate_page=in_pairs, batch_size=3)
+    assert await relay.publish_pending() == 4  # (1, 2), (3, 4), (5, 6), then 7 on its own
+    assert await stream_positions(client, stream) == [2, 4, 6, 7]
+
+    # A relay that starts over reads from the stream's top and publishes nothing twice.
+    settings_app.change_settings(ADMIN, tenant_id, lambda s: s.add_company_group(ADMIN, "X"))
+    again = OutboxRelay(settings_app, client, stream, translate_page=in_pairs, batch_size=3)
+    assert await again.publish_pending() == 1  # 8, the end of the log
+    assert await stream_positions(client, stream) == [2, 4, 6, 7, 8]
+
+    # Redis lost the stream: it is published again from the store (7 has its pair now).
+    await client.delete(stream)
+    await again.check_stream()
+    assert await again.publish_pending() == 4
+    assert await stream_positions(client, stream) == [2, 4, 6, 8]
+
+
 async def test_commands_succeed_while_redis_is_down_and_the_relay_catches_up_later(
     settings_app, client, stream_prefix
 ):
