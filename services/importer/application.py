@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import shutil
-import time
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -107,6 +107,9 @@ class ImporterApplication(ServiceApplication):
         self.files.mkdir(parents=True, exist_ok=True)
         self.tables = Tables(self.recorder)
         self.settings_of: Callable[[str], SettingsView | None] = lambda tenant_id: None
+        # Batch outcomes recorded by this process, for a job waiting to queue more batches.
+        self._outcomes = threading.Condition()
+        self._outcomes_recorded = 0
         with self.tables.transaction() as cursor:
             for table, columns_sql in _TABLES.items():
                 self.tables.execute(
@@ -461,10 +464,13 @@ class ImporterApplication(ServiceApplication):
     def _cancelled(self, job: ImportJob, queued: int, interrupted: Callable[[], bool]) -> None:
         """Stop after the batches already queued: wait for their outcomes, so that the job's
         counts are what was done."""
-        while self.executed(job.id)[0] < queued:
+        while True:
+            seen = self._outcomes_so_far()
+            if self.executed(job.id)[0] >= queued:
+                return
             if interrupted():
                 raise Interrupted
-            time.sleep(0.02)
+            self._wait_for_outcome(seen)
 
     def _queue_batch(
         self,
@@ -477,13 +483,14 @@ class ImporterApplication(ServiceApplication):
         # At most IN_FLIGHT batches wait for the customers service at a time, so that a
         # cancel stops the job between batches and the streams hold little.
         while True:
+            seen = self._outcomes_so_far()
             if interrupted():
                 raise Interrupted
             if self.read(job.id).cancel_requested:
                 return False
             if self.executed(job.id)[0] >= sequence - IN_FLIGHT:
                 break
-            time.sleep(0.02)
+            self._wait_for_outcome(seen)
         if rows and not self.exists(batch_id(job.id, batch)):  # else queued before a restart
             with contextlib.suppress(IntegrityError):  # another process queued it meanwhile
                 self.save(ImportBatch.queue(job, batch, rows))
@@ -547,6 +554,7 @@ class ImporterApplication(ServiceApplication):
                     self._record_batch(cursor, payload, event["tenant_id"])
             track(t, cursor, "customer_events", position)
         if job_to_finish is not None:
+            self._outcome_recorded()
             self.finish_if_done(job_to_finish)
 
     def _is_ours(self, cursor: Any, job_id: str) -> bool:
@@ -597,7 +605,23 @@ class ImporterApplication(ServiceApplication):
                 {"job_id": job_id, "batch": payload["batch"], "outcomes": outcomes},
                 str(envelope["tenant_id"]),
             )
+        self._outcome_recorded()
         self.finish_if_done(UUID(job_id))
+
+    def _outcome_recorded(self) -> None:
+        with self._outcomes:
+            self._outcomes_recorded += 1
+            self._outcomes.notify_all()
+
+    def _outcomes_so_far(self) -> int:
+        with self._outcomes:
+            return self._outcomes_recorded
+
+    def _wait_for_outcome(self, seen: int, timeout: float = 0.25) -> None:
+        """Until an outcome after the `seen`-th is recorded here (or `timeout`: outcomes
+        recorded by another process are only seen by asking again)."""
+        with self._outcomes:
+            self._outcomes.wait_for(lambda: self._outcomes_recorded != seen, timeout)
 
     def _record_batch(self, cursor: Any, payload: dict[str, Any], event_tenant: str) -> None:
         """Count a batch's outcomes and report its rows' errors, once per batch (an outcome

@@ -1,11 +1,18 @@
-"""Reading an uploaded register, row by row in constant memory: CSV as spreadsheets in Finland
-write it (UTF-8 with or without a BOM, or Windows-1252; `;` or `,`; quoted fields with line
-breaks) and XLSX through openpyxl's streaming reader."""
+"""Reading an uploaded register, row by row: CSV as spreadsheets in Finland write it (UTF-8
+with or without a BOM, or Windows-1252; `;` or `,`; quoted fields with line breaks), in
+constant memory; and XLSX.
+
+An XLSX is read with calamine (python-calamine, in Rust), about fifteen times as fast as
+openpyxl, when its sheets are small enough for calamine to hold (it reads a sheet whole, in
+about twice the memory of the sheet's XML); a larger workbook is read with openpyxl's streaming
+reader, in constant memory. Both give the same values: empty cells as None, whole numbers as
+int, dates as datetime."""
 
 from __future__ import annotations
 
 import codecs
 import csv
+import datetime
 import io
 import zipfile
 from collections.abc import Iterator
@@ -18,6 +25,8 @@ from psa.errors import ValidationFailed
 MAX_BYTES = 200 * 1024 * 1024
 OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # an encrypted (protected) or old .xls
 ZIP_SIGNATURE = b"PK\x03\x04"
+# Workbooks whose sheets and shared strings take at most this much XML are read with calamine.
+CALAMINE_MAX_XML = 32 * 1024 * 1024
 
 
 class FileProblem(ValidationFailed):
@@ -117,6 +126,71 @@ def _csv_rows(sheet: Sheet) -> Iterator[list[Any]]:
 
 
 def _xlsx_rows(path: Path) -> Iterator[list[Any]]:
+    if _sheets_xml_size(path) <= CALAMINE_MAX_XML:
+        return _calamine_rows(path)
+    return _openpyxl_rows(path)
+
+
+def _sheets_xml_size(path: Path) -> int:
+    """The uncompressed size of the workbook's sheets and shared strings."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return sum(
+                info.file_size
+                for info in archive.infolist()
+                if info.filename.startswith("xl/worksheets/")
+                or info.filename == "xl/sharedStrings.xml"
+            )
+    except zipfile.BadZipFile:
+        raise FileProblem("the workbook is broken: it cannot be opened as .xlsx") from None
+
+
+def _calamine_rows(path: Path) -> Iterator[list[Any]]:
+    from python_calamine import CalamineError, CalamineWorkbook
+
+    try:
+        workbook = CalamineWorkbook.from_path(str(path))
+        try:
+            names = [
+                sheet.name
+                for sheet in workbook.sheets_metadata
+                if str(sheet.typ).endswith("WorkSheet")
+            ]
+            if not names:
+                raise FileProblem("the workbook has no worksheet")
+            sheet = workbook.get_sheet_by_name(names[0])
+            # Rows from row 1; columns from the first that has a value: put back those before.
+            before = [None] * sheet.start[1] if sheet.start else []
+            rows = sheet.iter_rows()
+        finally:
+            workbook.close()
+    except (CalamineError, OSError, ValueError) as error:
+        raise FileProblem(f"the workbook is broken: {error}") from None
+    for values in rows:
+        yield [*before, *(_CELL.get(type(v), _same)(v) for v in values)]
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def _text(value: str) -> str | None:
+    return value or None  # an empty cell
+
+
+def _number(value: float) -> float | int:
+    """Whole numbers as int, as openpyxl reads them (a number of the register, say)."""
+    return int(value) if value.is_integer() and abs(value) < 2**53 else value
+
+
+def _date(value: datetime.date) -> datetime.datetime:
+    return datetime.datetime(value.year, value.month, value.day)
+
+
+_CELL: dict[type, Any] = {str: _text, float: _number, datetime.date: _date}
+
+
+def _openpyxl_rows(path: Path) -> Iterator[list[Any]]:
     from openpyxl import load_workbook
 
     # A file object, not the path: openpyxl judges a path by its extension, and uploads are

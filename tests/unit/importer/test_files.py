@@ -147,6 +147,50 @@ def test_xlsx_written_by_openpyxl_whatever_the_file_is_called(tmp_path):
     assert rows[0][0] == 2 and rows[0][1][0] == "Öljy Oy" and rows[0][1][2] == 1001
 
 
+def _every_kind_of_cell(tmp_path: Path) -> Path:
+    import datetime
+
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    # The header not in A1: rows and columns before it are empty, and still counted.
+    sheet["B3"], sheet["C3"], sheet["D3"], sheet["E3"] = "Nimi", "Numero", "Päivä", "Kyllä"
+    sheet.append([None, "Öljy Oy", 123, datetime.datetime(2024, 5, 1), True])
+    sheet.append([None, "Toinen", 12.5, datetime.date(2024, 5, 2), False])
+    sheet.append([None, "  a  b  ", "00123", datetime.datetime(2024, 5, 1, 13, 30), "=1+1"])
+    sheet.append([None, "rivi\nkaksi", 0, None, 1e20])
+    sheet.append([None, None, None, None, None])
+    sheet.append([None, "Viimeinen", -7, None, None])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return write(tmp_path, "upload", buffer.getvalue())
+
+
+def test_small_and_large_workbooks_read_the_same_values(tmp_path, monkeypatch):
+    """Small workbooks are read with calamine, large ones with openpyxl's streaming reader:
+    the importer sees the same rows and values either way."""
+    from services.importer import reader
+
+    path = _every_kind_of_cell(tmp_path)
+    small = open_sheet(path, "a.xlsx")
+    fast = (small.headers(), list(small.rows()))
+    monkeypatch.setattr(reader, "CALAMINE_MAX_XML", 0)
+    monkeypatch.setattr(
+        reader, "_calamine_rows", lambda _: pytest.fail("a large workbook is streamed")
+    )
+    large = open_sheet(path, "a.xlsx")
+    streamed = (large.headers(), list(large.rows()))
+
+    assert fast == streamed
+    headers, rows = fast
+    assert headers == [None] * 5  # row 1 (the header) is empty here; rows keep their numbers
+    assert [number for number, _ in rows] == [3, 4, 5, 6, 7, 9]
+    assert rows[1][1][1:] == ["Öljy Oy", 123, __import__("datetime").datetime(2024, 5, 1), True]
+    assert type(rows[1][1][2]) is int and rows[2][1][2] == 12.5
+    assert rows[4][1][1:3] == ["rivi\nkaksi", 0]
+    assert rows[5][1][1:3] == ["Viimeinen", -7]
+
+
 @pytest.mark.parametrize(
     ("name", "data", "message"),
     [
