@@ -327,6 +327,7 @@ class CustomerListProjection(Poller):
         old_scopes: list[tuple[int]] = []
         old_postings: list[tuple[int, int]] = []
         documents: list[tuple[Any, ...]] = []
+        new_documents: list[tuple[Any, ...]] = []  # of customers not listed before
         scope_rows: list[tuple[Any, ...]] = []
         postings: list[tuple[int, int]] = []
         for seq, document, previous in customers:
@@ -337,7 +338,7 @@ class CustomerListProjection(Poller):
                 old_postings += [(term_id, seq) for term_id in sorted(old)]
             customer_id = str(document["id"])
             number = str(document["number"])
-            documents.append(
+            (documents if previous is not None else new_documents).append(
                 (
                     customer_id,
                     seq,
@@ -378,18 +379,26 @@ class CustomerListProjection(Poller):
                 t.sql(f"DELETE FROM {t.name('customer_posting')} WHERE term_id = ? AND seq = ?"),
                 old_postings,
             )
-        cursor.executemany(
-            t.sql(
-                f"INSERT INTO {t.name('customer_list')} (customer_id, seq, tenant_id, name, "
-                "number, business_id, kind, parent_id, parent_company_id, created_at, document) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (customer_id) DO UPDATE "
-                "SET name = excluded.name, number = excluded.number, "
-                "business_id = excluded.business_id, kind = excluded.kind, "
-                "parent_id = excluded.parent_id, parent_company_id = excluded.parent_company_id, "
-                "document = excluded.document"
-            ),
-            documents,
+        list_columns = (
+            "customer_id, seq, tenant_id, name, number, business_id, kind, parent_id, "
+            "parent_company_id, created_at, document"
         )
+        if not t.postgres:  # on PostgreSQL new customers' documents go by COPY below
+            documents += new_documents
+            new_documents = []
+        if documents:
+            cursor.executemany(
+                t.sql(
+                    f"INSERT INTO {t.name('customer_list')} ({list_columns}) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (customer_id) DO UPDATE "
+                    "SET name = excluded.name, number = excluded.number, "
+                    "business_id = excluded.business_id, kind = excluded.kind, "
+                    "parent_id = excluded.parent_id, "
+                    "parent_company_id = excluded.parent_company_id, "
+                    "document = excluded.document"
+                ),
+                documents,
+            )
         scope_columns = (
             "scope_term, seq, customer_id, name_key, number_sort, number_key, business_key, "
             "created_at, parent_id, parent_company_id"
@@ -398,6 +407,7 @@ class CustomerListProjection(Poller):
             # COPY: rows of new customers by the thousand, far cheaper than INSERTs for the
             # client and the server alike.
             for table, columns, rows in (
+                ("customer_list", list_columns, new_documents),
                 ("customer_scope", scope_columns, scope_rows),
                 ("customer_posting", "term_id, seq", postings),
             ):

@@ -10,7 +10,7 @@ from typing import Any
 
 from openpyxl import load_workbook
 
-from tests.integration.customers.conftest import System
+from tests.integration.customers.conftest import System, wait_until
 from tests.integration.settings.conftest import Tenant
 
 IMPORTS = "/api/v1/imports"
@@ -195,7 +195,37 @@ def test_an_import_creates_the_customers_with_numbers_and_parents(
     import redis
 
     commands = system_config.stream("customers.commands.v1")
-    assert redis.Redis.from_url(str(system_config.redis_url)).xlen(commands) <= 1
+    client = redis.Redis.from_url(str(system_config.redis_url))
+    assert client.xlen(commands) <= 1
+    # The customers are published in their batches' outcome entries, not an entry each.
+    from contracts import CUSTOMERS_STREAM, CustomerEnvelope
+    from psa.streams.wire import entry_body
+
+    def published() -> list[CustomerEnvelope]:
+        entries = client.xrange(system_config.stream(CUSTOMERS_STREAM))
+        return [CustomerEnvelope.model_validate_json(entry_body(f)) for _, f in entries]
+
+    def created_in_batches() -> dict[str, Any]:
+        return {
+            customer.payload.name: customer
+            for envelope in published()
+            if envelope.type == "ImportBatchExecuted"
+            for customer in envelope.payload.created  # type: ignore[union-attr]
+        }
+
+    in_batches = wait_until(lambda: len(c := created_in_batches()) == 5 and c)
+    assert "CustomerCreated" not in {e.type for e in published()}
+    for name, customer in found.items():
+        item = in_batches[name]
+        assert str(item.aggregate_id) == customer["id"]
+        assert item.payload.number == customer["number"]
+        assert item.payload.request_key is not None
+    batches = [e for e in published() if e.type == "ImportBatchExecuted"]
+    assert all(
+        item.position < batch.position
+        for batch in batches
+        for item in batch.payload.created  # type: ignore[union-attr]
+    )
 
     # A dry run of the same file tells what would happen to the customers already there.
     preview = finished(system, tenant, upload(system, tenant, "rekisteri.csv", data).json()["id"])
