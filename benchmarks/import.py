@@ -7,7 +7,7 @@ Bars (DESIGN.md §9): 100k-row CSV >= 15,000 rows/s on SQLite, >= 10,000 on Post
 XLSX >= 7,000 rows/s; 1M-row CSV peak RSS <= 200 MiB per process, flat.
 
     POSTGRES_DBNAME=test .venv/bin/python benchmarks/import.py [--store sqlite|postgres|both]
-        [--rows 100000] [--big 1000000] [--skip-big] [--skip-xlsx]
+        [--rows 100000] [--big 1000000] [--skip-big] [--skip-xlsx] [--skip-csv]
 """
 
 from __future__ import annotations
@@ -254,7 +254,7 @@ def run(store: str, args: argparse.Namespace, tmp: Path) -> None:
     (tmp / store).mkdir(parents=True, exist_ok=True)
     files = []
     csv_file = tmp / "register.csv"
-    if not args.big_only:
+    if not args.big_only and not args.skip_csv:
         if not csv_file.exists():
             write_csv(csv_file, args.rows)
         files.append(("CSV", csv_file, args.rows))
@@ -318,6 +318,7 @@ def main() -> None:
     parser.add_argument("--big", type=int, default=1_000_000)
     parser.add_argument("--skip-big", action="store_true")
     parser.add_argument("--skip-xlsx", action="store_true")
+    parser.add_argument("--skip-csv", action="store_true", help="Not the --rows CSV")
     parser.add_argument("--big-only", action="store_true", help="Only the --big CSV (SQLite)")
     parser.add_argument("--verbose", action="store_true", help="Also when each job ended")
     args = parser.parse_args()

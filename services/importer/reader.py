@@ -44,6 +44,7 @@ class Sheet:
     format: str  # csv | xlsx
     encoding: str | None = None
     delimiter: str | None = None
+    first_row: tuple[Any, ...] | None = None  # the header row, as read when the file was opened
 
     def rows(self) -> Iterator[tuple[int, list[Any]]]:
         """(row number as a spreadsheet shows it, values); the header is row 1."""
@@ -56,6 +57,8 @@ class Sheet:
             yield number, values
 
     def headers(self) -> list[Any]:
+        if self.first_row is not None:
+            return list(self.first_row)
         rows = _csv_rows(self) if self.format == "csv" else _xlsx_rows(self.path)
         for values in rows:
             return list(values)
@@ -85,15 +88,13 @@ def open_sheet(path: Path, filename: str) -> Sheet:
                     raise FileProblem("the file is not an Excel workbook (.xlsx)")
         except zipfile.BadZipFile:
             raise FileProblem("the workbook is broken: it cannot be opened as .xlsx") from None
-        sheet.headers()
-        return sheet
+        return Sheet(path, "xlsx", first_row=tuple(sheet.headers()))
     if b"\x00" in head:
         raise FileProblem("the file is neither CSV nor an Excel workbook (.xlsx)")
     encoding = _encoding(path, head)
     text = head.decode(encoding, errors="replace")
     sheet = Sheet(path, "csv", encoding, _delimiter(text))
-    sheet.headers()
-    return sheet
+    return Sheet(path, "csv", encoding, sheet.delimiter, tuple(sheet.headers()))
 
 
 def _encoding(path: Path, head: bytes) -> str:
