@@ -117,24 +117,14 @@ def run_background(config: Config, wake: Any) -> None:
 
 
 async def _serve(config: Config, wake: Any) -> None:
-    from contracts import CUSTOMERS_STREAM
     from psa.gc_tuning import tune_gc
-    from psa.streams.runtime import Workers, redis_client, service_relay
+    from psa.streams.runtime import Workers, redis_client
 
-    from .bootstrap import build_application
-    from .publishing import published_topics, translate_page
+    from .bootstrap import build_application, customers_relay
 
     app, _ = build_application(config)
     client = redis_client(str(config.redis_url))
-    relay = service_relay(
-        config,
-        app,
-        client,
-        CUSTOMERS_STREAM,
-        None,
-        published_topics(),
-        translate_page=translate_page,
-    )
+    relay = customers_relay(config, app, client)
     listing = app.customer_list
     tune_gc()
     workers = Workers([relay, listing], client)

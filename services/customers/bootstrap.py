@@ -76,7 +76,12 @@ def build_workers(
         process = BackgroundProcess(config)
         app.save_listeners.append(process.wake)
         return [consumer, commands, process]
-    relay = service_relay(
+    return [consumer, customers_relay(config, app, client), app.customer_list, commands]
+
+
+def customers_relay(config: Config, app: CustomersApplication, client: aioredis.Redis) -> Any:
+    """The relay of `customers.events.v1` (an import batch's customers in its outcome)."""
+    return service_relay(
         config,
         app,
         client,
@@ -85,4 +90,3 @@ def build_workers(
         published_topics(),
         translate_page=translate_page,
     )
-    return [consumer, relay, app.customer_list, commands]
