@@ -384,3 +384,56 @@ def test_a_batch_the_customers_service_gives_up_on_fails_its_rows_and_the_job_en
     assert "customers.commands.v1.dlq" in errors["items"][0]["message"]
     listed = system.http.get("/api/v1/customers?limit=1", headers=system.admin(tenant)).json()
     assert listed["total"] == 700
+
+
+def test_a_faststream_subscriber_gets_every_customer_created_one_way_or_the_other(
+    system: System, tenant: Tenant, system_config
+):
+    """What the README tells an integrator to write: customers created through the API come
+    as `CustomerCreated`, those an import creates in their batch's `ImportBatchExecuted`."""
+    import asyncio
+
+    from faststream.redis import RedisBroker, StreamSub
+
+    from contracts import CUSTOMERS_STREAM, CustomerEnvelope
+
+    headers = system.after_settings(system.admin(tenant))
+    by_hand = system.create(headers, {"name": "Käsin Oy"}).json()
+    data = b"Nimi\r\nTuotu 1 Oy\r\nTuotu 2 Oy\r\nTuotu 3 Oy\r\n"
+    job = upload(system, tenant, "kolme.csv", data, dry_run=False).json()
+    assert finished(system, tenant, job["id"])["status"] == "completed"
+    listed = customers_of(system, tenant)
+
+    async def follow() -> dict[str, str]:
+        stream = system_config.stream(CUSTOMERS_STREAM)
+        broker = RedisBroker(str(system_config.redis_url))
+        created: dict[str, str] = {}  # customer id → number
+
+        def create_contact(customer_id: Any, payload: Any) -> None:
+            created[str(customer_id)] = payload.number
+
+        @broker.subscriber(stream=StreamSub(stream, group="hubspot-sync", consumer="1"))
+        async def on_customer(event: CustomerEnvelope) -> None:
+            if event.type == "CustomerCreated":
+                create_contact(event.aggregate_id, event.payload)
+            elif event.type == "ImportBatchExecuted":
+                for customer in event.payload.created:  # type: ignore[union-attr]
+                    create_contact(customer.aggregate_id, customer.payload)
+
+        async with broker:
+            await broker.start()
+            deadline = asyncio.get_running_loop().time() + 10
+            while len(created) < 4 and asyncio.get_running_loop().time() < deadline:
+                await asyncio.sleep(0.05)
+        return created
+
+    import redis
+
+    redis.Redis.from_url(str(system_config.redis_url)).xgroup_create(
+        system_config.stream(CUSTOMERS_STREAM),
+        "hubspot-sync",
+        id="0",  # from the start
+    )
+    created = asyncio.run(follow())
+    assert created == {c["id"]: c["number"] for c in listed.values()}
+    assert by_hand["id"] in created and len(created) == 4
