@@ -3,10 +3,12 @@ with or without a BOM, or Windows-1252; `;` or `,`; quoted fields with line brea
 constant memory; and XLSX.
 
 An XLSX is read with calamine (python-calamine, in Rust), about fifteen times as fast as
-openpyxl, when its sheets are small enough for calamine to hold (it reads a sheet whole, in
-about twice the memory of the sheet's XML); a larger workbook is read with openpyxl's streaming
-reader, in constant memory. Both give the same values: empty cells as None, whole numbers as
-int, dates as datetime."""
+openpyxl, when calamine can hold its first sheet: calamine reads a sheet whole, as a grid from
+its first used cell to its last (about 35 bytes a cell, however empty), so the workbook's XML
+and its sheets' area are bounded first. Any other workbook (a large one, a stray value far
+down or right, error cells, cells written without a plain reference) is read with openpyxl's
+streaming reader, in constant memory. Both give the same values: empty cells as None, whole
+numbers as int, dates as datetime."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ import codecs
 import csv
 import datetime
 import io
+import re
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -25,8 +28,10 @@ from psa.errors import ValidationFailed
 MAX_BYTES = 200 * 1024 * 1024
 OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # an encrypted (protected) or old .xls
 ZIP_SIGNATURE = b"PK\x03\x04"
-# Workbooks whose sheets and shared strings take at most this much XML are read with calamine.
+# Workbooks read with calamine: at most this much XML in sheets and shared strings, and at most
+# this many cells in the area of each sheet.
 CALAMINE_MAX_XML = 32 * 1024 * 1024
+CALAMINE_MAX_CELLS = 2_000_000
 
 
 class FileProblem(ValidationFailed):
@@ -45,21 +50,36 @@ class Sheet:
     encoding: str | None = None
     delimiter: str | None = None
     first_row: tuple[Any, ...] | None = None  # the header row, as read when the file was opened
+    whole: bool = False  # an XLSX calamine can hold, read whole
 
     def rows(self) -> Iterator[tuple[int, list[Any]]]:
         """(row number as a spreadsheet shows it, values); the header is row 1."""
-        rows = _csv_rows(self) if self.format == "csv" else _xlsx_rows(self.path)
+        rows = (
+            _csv_rows(self)
+            if self.format == "csv"
+            else _xlsx_rows(self.path, self.whole, self._width())
+        )
+        width = self._width()
         for number, values in enumerate(rows, start=1):
             if number == 1:
                 continue
+            if width is not None and len(values) > width:
+                values = values[:width]
             if all(v is None or str(v).strip() == "" for v in values):
                 continue  # blank lines are not rows
             yield number, values
 
+    def _width(self) -> int | None:
+        """The columns that have a header: a workbook's rows are read no further."""
+        if self.first_row is None:
+            return None
+        named = [i for i, v in enumerate(self.first_row) if v is not None and str(v).strip()]
+        return named[-1] + 1 if named else 1
+
     def headers(self) -> list[Any]:
         if self.first_row is not None:
             return list(self.first_row)
-        rows = _csv_rows(self) if self.format == "csv" else _xlsx_rows(self.path)
+        rows = _csv_rows(self) if self.format == "csv" else _xlsx_rows(self.path, self.whole, None)
         for values in rows:
             return list(values)
         raise FileProblem("the file is empty")
@@ -81,14 +101,15 @@ def open_sheet(path: Path, filename: str) -> Sheet:
             "unprotected .xlsx or as CSV"
         )
     if head.startswith(ZIP_SIGNATURE) or name.endswith((".xlsx", ".xlsm")):
-        sheet = Sheet(path, "xlsx")
         try:
             with zipfile.ZipFile(path) as archive:
                 if "xl/workbook.xml" not in archive.namelist():
                     raise FileProblem("the file is not an Excel workbook (.xlsx)")
-        except zipfile.BadZipFile:
+                whole = _calamine_can_hold(archive)
+        except (zipfile.BadZipFile, OSError, EOFError):
             raise FileProblem("the workbook is broken: it cannot be opened as .xlsx") from None
-        return Sheet(path, "xlsx", first_row=tuple(sheet.headers()))
+        sheet = Sheet(path, "xlsx", whole=whole)
+        return Sheet(path, "xlsx", first_row=tuple(sheet.headers()), whole=whole)
     if b"\x00" in head:
         raise FileProblem("the file is neither CSV nor an Excel workbook (.xlsx)")
     encoding = _encoding(path, head)
@@ -126,24 +147,53 @@ def _csv_rows(sheet: Sheet) -> Iterator[list[Any]]:
             raise FileProblem(f"the CSV cannot be read: {error}") from None
 
 
-def _xlsx_rows(path: Path) -> Iterator[list[Any]]:
-    if _sheets_xml_size(path) <= CALAMINE_MAX_XML:
-        return _calamine_rows(path)
-    return _openpyxl_rows(path)
+def _xlsx_rows(path: Path, whole: bool, width: int | None) -> Iterator[list[Any]]:
+    return _calamine_rows(path) if whole else _openpyxl_rows(path, width)
 
 
-def _sheets_xml_size(path: Path) -> int:
-    """The uncompressed size of the workbook's sheets and shared strings."""
-    try:
-        with zipfile.ZipFile(path) as archive:
-            return sum(
-                info.file_size
-                for info in archive.infolist()
-                if info.filename.startswith("xl/worksheets/")
-                or info.filename == "xl/sharedStrings.xml"
-            )
-    except zipfile.BadZipFile:
-        raise FileProblem("the workbook is broken: it cannot be opened as .xlsx") from None
+_CELL_REFERENCE = re.compile(rb'<c r="([A-Z]{1,3})([0-9]{1,7})"')
+
+
+def _calamine_can_hold(archive: zipfile.ZipFile) -> bool:
+    """Whether calamine can read the workbook's sheets whole in bounded memory: their XML is
+    at most CALAMINE_MAX_XML, each sheet's area (from A1 to its farthest row and column) at
+    most CALAMINE_MAX_CELLS, and every cell has a plain reference and no error value (which
+    calamine would read as empty, where openpyxl gives its text, `#N/A`, for the checks)."""
+    sheets = [i for i in archive.infolist() if i.filename.startswith("xl/worksheets/")]
+    xml = sum(i.file_size for i in archive.infolist() if i.filename == "xl/sharedStrings.xml")
+    if xml + sum(i.file_size for i in sheets) > CALAMINE_MAX_XML:
+        return False
+    for info in sheets:
+        columns: set[bytes] = set()
+        last_row = cells = references = 0
+        rest = b""
+        with archive.open(info) as handle:
+            while chunk := handle.read(4 << 20):
+                data = rest + chunk
+                cut = data.rfind(b"<")
+                data, rest = data[:cut], data[cut:]
+                if b't="e"' in data:
+                    return False
+                found = _CELL_REFERENCE.findall(data)
+                if found:
+                    letters, rows = zip(*found, strict=True)
+                    columns.update(letters)
+                    last_row = max(last_row, *map(int, rows))
+                references += len(found)
+                cells += data.count(b"<c ") + data.count(b"<c>")
+        if b't="e"' in rest or cells != references:
+            return False
+        last_column = max((_column_number(c) for c in columns), default=0)
+        if last_row * last_column > CALAMINE_MAX_CELLS:
+            return False
+    return True
+
+
+def _column_number(letters: bytes) -> int:
+    number = 0
+    for letter in letters:
+        number = number * 26 + letter - 64
+    return number
 
 
 def _calamine_rows(path: Path) -> Iterator[list[Any]]:
@@ -191,7 +241,7 @@ def _date(value: datetime.date) -> datetime.datetime:
 _CELL: dict[type, Any] = {str: _text, float: _number, datetime.date: _date}
 
 
-def _openpyxl_rows(path: Path) -> Iterator[list[Any]]:
+def _openpyxl_rows(path: Path, width: int | None = None) -> Iterator[list[Any]]:
     from openpyxl import load_workbook
 
     # A file object, not the path: openpyxl judges a path by its extension, and uploads are
@@ -203,8 +253,12 @@ def _openpyxl_rows(path: Path) -> Iterator[list[Any]]:
             raise FileProblem(f"the workbook is broken: {error}") from None
         try:
             worksheet = workbook.worksheets[0]
-            for values in worksheet.iter_rows(values_only=True):
+            for values in worksheet.iter_rows(values_only=True, max_col=width):
                 yield list(values)
+        except FileProblem:
+            raise
+        except Exception as error:  # a sheet broken further in
+            raise FileProblem(f"the workbook is broken: {error}") from None
         finally:
             workbook.close()
 

@@ -153,8 +153,10 @@ def _every_kind_of_cell(tmp_path: Path) -> Path:
     workbook = Workbook()
     sheet = workbook.active
     assert sheet is not None
-    # The header not in A1: rows and columns before it are empty, and still counted.
-    sheet["B3"], sheet["C3"], sheet["D3"], sheet["E3"] = "Nimi", "Numero", "Päivä", "Kyllä"
+    # Column A and row 2 are empty, and still counted.
+    sheet["B1"], sheet["C1"], sheet["D1"], sheet["E1"] = "Nimi", "Numero", "Päivä", "Kyllä"
+    sheet.append([])
+    sheet.append([])
     sheet.append([None, "Öljy Oy", 123, datetime.datetime(2024, 5, 1), True])
     sheet.append([None, "Toinen", 12.5, datetime.date(2024, 5, 2), False])
     sheet.append([None, "  a  b  ", "00123", datetime.datetime(2024, 5, 1, 13, 30), "=1+1"])
@@ -183,12 +185,52 @@ def test_small_and_large_workbooks_read_the_same_values(tmp_path, monkeypatch):
 
     assert fast == streamed
     headers, rows = fast
-    assert headers == [None] * 5  # row 1 (the header) is empty here; rows keep their numbers
-    assert [number for number, _ in rows] == [3, 4, 5, 6, 7, 9]
-    assert rows[1][1][1:] == ["Öljy Oy", 123, __import__("datetime").datetime(2024, 5, 1), True]
-    assert type(rows[1][1][2]) is int and rows[2][1][2] == 12.5
-    assert rows[4][1][1:3] == ["rivi\nkaksi", 0]
-    assert rows[5][1][1:3] == ["Viimeinen", -7]
+    assert headers == [None, "Nimi", "Numero", "Päivä", "Kyllä"]
+    assert [number for number, _ in rows] == [4, 5, 6, 7, 9]
+    assert rows[0][1][1:] == ["Öljy Oy", 123, __import__("datetime").datetime(2024, 5, 1), True]
+    assert type(rows[0][1][2]) is int and rows[1][1][2] == 12.5
+    assert rows[3][1][1:3] == ["rivi\nkaksi", 0]
+    assert rows[4][1][1:3] == ["Viimeinen", -7]
+
+
+def _workbook(tmp_path: Path, cells: dict[str, Any]) -> Path:
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    for reference, value in cells.items():
+        sheet[reference] = value
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return write(tmp_path, "upload", buffer.getvalue())
+
+
+def test_a_sheet_too_wide_or_long_to_hold_whole_is_streamed(tmp_path, monkeypatch):
+    """calamine holds a sheet as a grid up to its farthest cell, however empty: a stray value
+    far down or right would take gigabytes, so such a sheet is read row by row."""
+    from services.importer import reader
+
+    monkeypatch.setattr(reader, "CALAMINE_MAX_CELLS", 50)
+    small = open_sheet(_workbook(tmp_path, {"A1": "Nimi", "A2": "Oy", "E10": "x"}), "a.xlsx")
+    assert small.whole  # 10 rows by 5 columns
+    monkeypatch.setattr(reader, "_calamine_rows", lambda _: pytest.fail("not read whole"))
+    cells = {"A1": "Nimi", "K1": "Lisätieto", "A2": "Oy", "K10": "x", "Z90": "ei sarakkeessa"}
+    sparse = open_sheet(_workbook(tmp_path, cells), "a.xlsx")
+    assert not sparse.whole
+    assert sparse.headers()[10] == "Lisätieto"
+    # Read up to the last column with a header: a value beyond it is in no column.
+    assert [(n, v[0], v[10], len(v)) for n, v in sparse.rows()] == [
+        (2, "Oy", None, 11),
+        (10, None, "x", 11),
+    ]
+
+
+def test_error_cells_keep_their_text_for_the_checks(tmp_path, monkeypatch):
+    """calamine reads an error cell as empty; openpyxl gives its text, which the row's checks
+    then report (a business id of `#N/A` is not silently left out)."""
+    path = _workbook(tmp_path, {"A1": "Nimi", "B1": "Y-tunnus", "A2": "Oy", "B2": "#N/A"})
+    sheet = open_sheet(path, "a.xlsx")
+    assert not sheet.whole
+    assert list(sheet.rows()) == [(2, ["Oy", "#N/A"])]
 
 
 @pytest.mark.parametrize(
