@@ -494,6 +494,29 @@ def import_file(
         raise typer.Exit(1)
 
 
+@app.command("retry-import")
+def retry_import(
+    job_id: Annotated[str, typer.Argument(help="The import's id")],
+    token: TokenOption = None,
+    wait: Annotated[bool, typer.Option("--wait", help="Follow the import to its end")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Send again the rows of an import that the customers service gave up on (their errors
+    name customers.commands.v1.dlq), once the cause is mended: no row creates a second
+    customer."""
+    config = _config()
+    if not token:
+        err.print("[red]Give an admin's token with --token (or PSA_TOKEN).[/]")
+        raise typer.Exit(2)
+    job = _request(config, "POST", f"/api/v1/imports/{job_id}/retry", token)
+    if wait:
+        job = _follow(config, token, job)
+    if as_json:
+        print(json.dumps(job))
+    else:
+        _summary(job)
+
+
 def _follow(config: Config, token: str, job: dict[str, Any]) -> dict[str, Any]:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 

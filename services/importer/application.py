@@ -22,7 +22,7 @@ from eventsourcing.persistence import IntegrityError
 
 from psa.application import ServiceApplication
 from psa.customer_rules.settings_view import SettingsView
-from psa.errors import NotFoundError
+from psa.errors import ConflictError, NotFoundError
 from psa.streams.consumer import TRANSIENT_ERRORS
 from psa.tables import Tables, lock_tracking, track
 
@@ -47,6 +47,12 @@ _TABLES = {
     "import_batch_done": (
         "job_id TEXT NOT NULL, batch BIGINT NOT NULL, created BIGINT NOT NULL, "
         "updated BIGINT NOT NULL, skipped BIGINT NOT NULL, failed BIGINT NOT NULL, "
+        "PRIMARY KEY (job_id, batch)"
+    ),
+    # Batches the customers service gave up on (their outcome above is their rows failed),
+    # with the version of the command it gave up on; a batch sent again replaces it.
+    "import_batch_dead": (
+        "job_id TEXT NOT NULL, batch BIGINT NOT NULL, attempt BIGINT NOT NULL, "
         "PRIMARY KEY (job_id, batch)"
     ),
     # The register as the importer knows it from customers.events.v1: numbers and business
@@ -604,6 +610,7 @@ class ImporterApplication(ServiceApplication):
                 cursor,
                 {"job_id": job_id, "batch": payload["batch"], "outcomes": outcomes},
                 str(envelope["tenant_id"]),
+                given_up=int(envelope.get("aggregate_version") or 1),
             )
         self._outcome_recorded()
         self.finish_if_done(UUID(job_id))
@@ -623,17 +630,40 @@ class ImporterApplication(ServiceApplication):
         with self._outcomes:
             self._outcomes.wait_for(lambda: self._outcomes_recorded != seen, timeout)
 
-    def _record_batch(self, cursor: Any, payload: dict[str, Any], event_tenant: str) -> None:
-        """Count a batch's outcomes and report its rows' errors, once per batch (an outcome
-        that arrives again, or after the batch was given up, changes nothing)."""
+    def _record_batch(
+        self,
+        cursor: Any,
+        payload: dict[str, Any],
+        event_tenant: str,
+        given_up: int | None = None,
+    ) -> None:
+        """Count a batch's outcomes and report its rows' errors, once per batch: an outcome
+        that arrives again, or after the batch was given up, changes nothing, unless the
+        batch was sent again after it was given up (`retry`): then its outcome, or its being
+        given up again (`given_up`: the version of the command given up on), replaces the
+        rows' failures."""
         t = self.tables
+        job_id, batch = payload["job_id"], payload["batch"]
         t.execute(
             cursor,
-            f"SELECT 1 FROM {t.name('import_batch_done')} WHERE job_id = ? AND batch = ?",
-            (payload["job_id"], payload["batch"]),
+            f"SELECT d.batch, g.attempt FROM {t.name('import_batch_done')} d LEFT JOIN "
+            f"{t.name('import_batch_dead')} g ON g.job_id = d.job_id AND g.batch = d.batch "
+            "WHERE d.job_id = ? AND d.batch = ?",
+            (job_id, batch),
         )
-        if cursor.fetchone() is not None:
-            return
+        recorded = cursor.fetchone()
+        if recorded is not None:
+            attempt = recorded["attempt"]
+            if attempt is None or (given_up is not None and given_up <= int(attempt)):
+                return
+            self._forget_batch(cursor, job_id, batch, [o["row"] for o in payload["outcomes"]])
+        if given_up is not None:
+            t.execute(
+                cursor,
+                f"INSERT INTO {t.name('import_batch_dead')} (job_id, batch, attempt) "
+                "VALUES (?, ?, ?)",
+                (job_id, batch, given_up),
+            )
         tally = dict.fromkeys(("created", "updated", "skipped", "failed"), 0)
         errors = []
         view = self.settings_of(event_tenant)
@@ -667,6 +697,78 @@ class ImporterApplication(ServiceApplication):
                 errors,
             )
 
+    def _forget_batch(self, cursor: Any, job_id: str, batch: int, rows: list[int]) -> None:
+        """A given-up batch's record, before the outcome of its sending again replaces it."""
+        t = self.tables
+        for table in ("import_batch_done", "import_batch_dead"):
+            t.execute(
+                cursor,
+                f"DELETE FROM {t.name(table)} WHERE job_id = ? AND batch = ?",
+                (job_id, batch),
+            )
+        cursor.executemany(
+            t.sql(
+                f"DELETE FROM {t.name('import_error')} WHERE job_id = ? AND row_number = ? "
+                "AND phase = 'run'"
+            ),
+            [(job_id, row) for row in rows],
+        )
+
+    def retry(self, tenant_id: str, job_id: UUID) -> ImportJob:
+        """Send again the batches of an ended job that the customers service gave up on
+        (after the cause is mended): the same rows with the same keys, so no row creates a
+        second customer. The job runs until their outcomes are in."""
+        job = self.job(tenant_id, job_id)
+        t = self.tables
+        with t.transaction(commit=False) as cursor:
+            t.execute(
+                cursor,
+                f"SELECT batch FROM {t.name('import_batch_dead')} WHERE job_id = ? ORDER BY batch",
+                (str(job_id),),
+            )
+            given_up = [int(row["batch"]) for row in cursor.fetchall()]
+        if not given_up or job.status != "completed_with_errors":
+            raise ConflictError(
+                "there is nothing to send again: no batch of this import was given up on",
+                "status",
+            )
+        _, tally = self.executed(job_id)
+        batches: list[ImportBatch] = []
+        for number in given_up:
+            first = next(iter(self.events.get(batch_id(job_id, number), lte=1)))
+            assert isinstance(first, ImportBatch.Queued)
+            aggregate: ImportBatch = self.repository.get(batch_id(job_id, number))
+            aggregate.requeue(first)
+            batches.append(aggregate)
+        job.retry(
+            {str(b.batch_number): b.version for b in batches},
+            job.counts["failed"] - tally["failed"],
+        )
+        try:
+            self.save(job, *batches)
+        except IntegrityError:  # sent again by another request meanwhile
+            raise ConflictError("the import is being sent again already", "status") from None
+        self._set_status(job)
+        return job
+
+    def _retries_pending(self, job: ImportJob) -> int:
+        """Batches sent again whose outcome is not in yet."""
+        if not job.retrying:
+            return 0
+        t = self.tables
+        with t.transaction(commit=False) as cursor:
+            t.execute(
+                cursor,
+                f"SELECT batch, attempt FROM {t.name('import_batch_dead')} WHERE job_id = ?",
+                (str(job.id),),
+            )
+            given_up = {str(row["batch"]): int(row["attempt"]) for row in cursor.fetchall()}
+        return sum(
+            1
+            for number, version in job.retrying.items()
+            if number in given_up and given_up[number] < version
+        )
+
     def executed(self, job_id: UUID) -> tuple[int, dict[str, int]]:
         """How many batches of the job the customers service has executed, and their counts."""
         t = self.tables
@@ -688,7 +790,7 @@ class ImporterApplication(ServiceApplication):
         if job.final or job.batches is None:
             return
         done, tally = self.executed(job_id)
-        if done < job.batches:
+        if done - self._retries_pending(job) < job.batches:
             return
         counts = {
             **tally,

@@ -54,6 +54,9 @@ class ImportJob(PlainStateCopy, Aggregate):
         self.batches: int | None = None
         self.started_at: Any = None
         self.finished_at: Any = None
+        # Batches sent again after the customers service gave up on them: number → the
+        # version of the batch's command that was sent.
+        self.retrying: dict[str, int] = {}
 
     @property
     def final(self) -> bool:
@@ -97,6 +100,24 @@ class ImportJob(PlainStateCopy, Aggregate):
         """Every batch is queued for the customers service; outcomes come back on events."""
         self.status = "running"
         self.batches = batches
+
+    def retry(self, batches: dict[str, int], validation_failed: int) -> None:
+        if self.status != "completed_with_errors":
+            raise ConflictError(
+                f"only an import that ended with errors can be retried, not one {self.status}",
+                "status",
+            )
+        self._retried(batches, validation_failed)
+
+    @event("Retried")
+    def _retried(self, batches: dict[str, int], validation_failed: int) -> None:
+        """The batches the customers service gave up on are sent again; the job runs until
+        their outcomes are in."""
+        self.status = "running"
+        self.retrying = dict(batches)
+        self.counts["failed"] = validation_failed
+        self.problem = None
+        self.finished_at = None
 
     @event("Finished")
     def finish(self, status: str, counts: dict[str, int], problem: str | None = None) -> None:
@@ -146,6 +167,44 @@ class ImportBatch(Aggregate):
         update_existing: bool
         rows: list[dict[str, Any]]
 
+    class Requeued(Aggregate.Event):
+        """The same rows sent again (the customers service gave up on them before)."""
+
+        tenant_id: str
+        actor_id: str
+        actor_name: str
+        job_id: str
+        batch: int
+        company_id: str
+        update_existing: bool
+        rows: list[dict[str, Any]]
+
+        def apply(self, aggregate: Aggregate) -> None:
+            pass
+
+    @property
+    def batch_number(self) -> int:
+        return self._batch
+
+    def requeue(self, queued: ImportBatch.Queued) -> None:
+        """Send the rows of the batch's first command (`queued`) again."""
+        self.trigger_event(
+            self.Requeued,
+            **{
+                key: getattr(queued, key)
+                for key in (
+                    "tenant_id",
+                    "actor_id",
+                    "actor_name",
+                    "job_id",
+                    "batch",
+                    "company_id",
+                    "update_existing",
+                    "rows",
+                )
+            },
+        )
+
     @classmethod
     def queue(
         cls,
@@ -166,5 +225,5 @@ class ImportBatch(Aggregate):
             rows=rows,
         )
 
-    def __init__(self) -> None:
-        pass
+    def __init__(self, batch: int = 0) -> None:
+        self._batch = batch

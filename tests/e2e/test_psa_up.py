@@ -167,3 +167,7 @@ def test_psa_import_follows_the_job_and_writes_the_error_report_next_to_the_file
     failed = psa(env, "import", str(register), "--token", token, "--wait", ok=False)
     assert failed.returncode == 1
     assert "nothing was imported" in failed.stdout
+    # Nothing of that import was given up on by the customers service: nothing to send again.
+    retry = psa(env, "retry-import", job["id"], "--token", token, ok=False)
+    assert retry.returncode == 1
+    assert "nothing to send again" in retry.stderr + retry.stdout

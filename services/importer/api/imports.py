@@ -1,4 +1,5 @@
-"""Imports: the template, uploads, a job's status and errors, cancelling. Admins only.
+"""Imports: the template, uploads, a job's status and errors, cancelling, sending again what
+the customers service gave up on. Admins only.
 
 An upload is checked as a file at once (empty, another format, a protected or broken
 workbook: 422) and answered 202 with its job; the rows are checked in the background."""
@@ -157,6 +158,21 @@ def status(app: App, principal: Admin, job_id: UUID) -> dict[str, Any]:
 @router.post("/{job_id}/cancel", summary="Stop an import between batches")
 def cancel(app: App, principal: Admin, job_id: UUID) -> dict[str, Any]:
     app.cancel(str(principal.tenant), job_id)
+    return app.describe(str(principal.tenant), job_id)
+
+
+@router.post(
+    "/{job_id}/retry",
+    status_code=202,
+    summary="Send again the batches the customers service gave up on",
+    description="For an import that ended `completed_with_errors` because the customers "
+    "service gave up on some of its batches (their rows' errors name "
+    "`customers.commands.v1.dlq`): once the cause is mended, the same rows are sent again "
+    "with the same keys, so none creates a second customer. 409 if there is nothing to send "
+    "again.",
+)
+def retry(app: App, principal: Admin, job_id: UUID) -> dict[str, Any]:
+    app.retry(str(principal.tenant), job_id)
     return app.describe(str(principal.tenant), job_id)
 
 

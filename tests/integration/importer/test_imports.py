@@ -385,6 +385,53 @@ def test_a_batch_the_customers_service_gives_up_on_fails_its_rows_and_the_job_en
     listed = system.http.get("/api/v1/customers?limit=1", headers=system.admin(tenant)).json()
     assert listed["total"] == 700
 
+    # The cause is mended: the batch is sent again, its rows are created, once each.
+    monkeypatch.setattr(CustomersApplication, "execute_import_batch", execute)
+    retried = system.http.post(f"{IMPORTS}/{job['id']}/retry", headers=system.admin(tenant))
+    assert retried.status_code == 202, retried.text
+    assert retried.json()["status"] == "running"
+    ended = finished(system, tenant, job["id"])
+    assert ended["status"] == "completed", ended
+    assert (ended["created"], ended["failed"], ended["processed"]) == (1200, 0, 1200)
+    errors = system.http.get(f"{IMPORTS}/{job['id']}/errors", headers=system.admin(tenant))
+    assert errors.json()["total"] == 0
+    numbers: list[int] = []
+    cursor = None
+    while True:
+        page = system.http.get(
+            "/api/v1/customers",
+            params={"limit": 500, "sort": "number", **({"cursor": cursor} if cursor else {})},
+            headers=system.admin(tenant),
+        ).json()
+        numbers += [int(c["number"]) for c in page["items"]]
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    assert sorted(numbers) == list(range(1, 1201))  # every row once, no gaps
+    again = system.http.post(f"{IMPORTS}/{job['id']}/retry", headers=system.admin(tenant))
+    assert again.status_code == 409
+    assert again.json()["errors"][0]["field"] == "status"
+
+
+def test_a_batch_given_up_on_again_ends_the_retry_with_its_rows_failed(
+    system: System, tenant: Tenant, monkeypatch
+):
+    from services.customers.application import CustomersApplication
+
+    def failing(self: Any, tenant_id: str, actor: Any, batch: Any) -> Any:
+        raise ValueError("this batch cannot be executed")
+
+    monkeypatch.setattr(CustomersApplication, "execute_import_batch", failing)
+    data = ("Nimi\r\n" + "".join(f"Asiakas {i} Oy\r\n" for i in range(3))).encode()
+    job = upload(system, tenant, "kuollut.csv", data, dry_run=False).json()
+    assert finished(system, tenant, job["id"])["failed"] == 3
+    retried = system.http.post(f"{IMPORTS}/{job['id']}/retry", headers=system.admin(tenant))
+    assert retried.status_code == 202, retried.text
+    ended = finished(system, tenant, job["id"])
+    assert (ended["status"], ended["created"], ended["failed"]) == ("completed_with_errors", 0, 3)
+    errors = system.http.get(f"{IMPORTS}/{job['id']}/errors", headers=system.admin(tenant))
+    assert errors.json()["total"] == 3  # reported once, not once per attempt
+
 
 def test_a_faststream_subscriber_gets_every_customer_created_one_way_or_the_other(
     system: System, tenant: Tenant, system_config
