@@ -230,6 +230,7 @@ class ImporterApplication(ServiceApplication):
         stopping), the job is left as it is, to be resumed by the next start."""
         job: ImportJob = self.read(job_id)
         if job.final:
+            self._set_status(job)  # the status row may lag behind a retry's end
             return job
         if job.status == "running" and job.batches is not None:
             # Every batch is queued; the outcomes may all be in (if the process stopped
@@ -656,6 +657,10 @@ class ImporterApplication(ServiceApplication):
             attempt = recorded["attempt"]
             if attempt is None or (given_up is not None and given_up <= int(attempt)):
                 return
+            # Given up on: only its sending again (`retry`) is awaited in its place.
+            sent_again = self.read(UUID(job_id)).retrying.get(str(batch), 0)
+            if sent_again <= int(attempt):
+                return
             self._forget_batch(cursor, job_id, batch, [o["row"] for o in payload["outcomes"]])
         if given_up is not None:
             t.execute(
@@ -718,38 +723,43 @@ class ImporterApplication(ServiceApplication):
         """Send again the batches of an ended job that the customers service gave up on
         (after the cause is mended): the same rows with the same keys, so no row creates a
         second customer. The job runs until their outcomes are in."""
-        job = self.job(tenant_id, job_id)
-        t = self.tables
-        with t.transaction(commit=False) as cursor:
-            t.execute(
-                cursor,
-                f"SELECT batch FROM {t.name('import_batch_dead')} WHERE job_id = ? ORDER BY batch",
-                (str(job_id),),
-            )
-            given_up = [int(row["batch"]) for row in cursor.fetchall()]
-        if not given_up or job.status != "completed_with_errors":
-            raise ConflictError(
-                "there is nothing to send again: no batch of this import was given up on",
-                "status",
-            )
-        _, tally = self.executed(job_id)
+        self.job(tenant_id, job_id)
         batches: list[ImportBatch] = []
-        for number in given_up:
-            first = next(iter(self.events.get(batch_id(job_id, number), lte=1)))
-            assert isinstance(first, ImportBatch.Queued)
-            aggregate: ImportBatch = self.repository.get(batch_id(job_id, number))
-            aggregate.requeue(first)
-            batches.append(aggregate)
-        job.retry(
-            {str(b.batch_number): b.version for b in batches},
-            job.counts["failed"] - tally["failed"],
-        )
+
+        def command(job: ImportJob) -> None:
+            job.check_retry()
+            t = self.tables
+            with t.transaction(commit=False) as cursor:
+                t.execute(
+                    cursor,
+                    f"SELECT batch FROM {t.name('import_batch_dead')} WHERE job_id = ? "
+                    "ORDER BY batch",
+                    (str(job_id),),
+                )
+                given_up = [int(row["batch"]) for row in cursor.fetchall()]
+            if not given_up:
+                raise ConflictError(
+                    "there is nothing to send again: no batch of this import was given up on",
+                    "status",
+                )
+            batches.clear()
+            for number in given_up:
+                first = next(iter(self.events.get(batch_id(job_id, number), lte=1)))
+                assert isinstance(first, ImportBatch.Queued)
+                batch: ImportBatch = self.read(batch_id(job_id, number))  # a private copy
+                batch.requeue(first)
+                batches.append(batch)
+            job.retry({str(b.batch_number): b.version for b in batches})
+
         try:
-            self.save(job, *batches)
-        except IntegrityError:  # sent again by another request meanwhile
-            raise ConflictError("the import is being sent again already", "status") from None
+            self.change(job_id, None, command, also_save=lambda _: batches)
+        finally:
+            for batch in batches:
+                self.forget(batch.id)
+        job = self.read(job_id)
         self._set_status(job)
-        return job
+        self.finish_if_done(job_id)  # in case every outcome came back already
+        return self.job(tenant_id, job_id)
 
     def _retries_pending(self, job: ImportJob) -> int:
         """Batches sent again whose outcome is not in yet."""

@@ -57,6 +57,7 @@ class ImportJob(PlainStateCopy, Aggregate):
         # Batches sent again after the customers service gave up on them: number → the
         # version of the batch's command that was sent.
         self.retrying: dict[str, int] = {}
+        self.invalid_rows = 0  # rows that failed the checks (the rest fail, if at all, later)
 
     @property
     def final(self) -> bool:
@@ -71,6 +72,7 @@ class ImportJob(PlainStateCopy, Aggregate):
     def validated(self, total_rows: int, failed: int, unknown_columns: list[str]) -> None:
         self.counts["total_rows"] = total_rows
         self.counts["failed"] = failed
+        self.invalid_rows = failed
         self.unknown_columns = list(unknown_columns)
 
     @event("Progressed")
@@ -101,21 +103,24 @@ class ImportJob(PlainStateCopy, Aggregate):
         self.status = "running"
         self.batches = batches
 
-    def retry(self, batches: dict[str, int], validation_failed: int) -> None:
+    def check_retry(self) -> None:
         if self.status != "completed_with_errors":
             raise ConflictError(
-                f"only an import that ended with errors can be retried, not one {self.status}",
+                f"only an import that ended with errors can be sent again, not one {self.status}",
                 "status",
             )
-        self._retried(batches, validation_failed)
+
+    def retry(self, batches: dict[str, int]) -> None:
+        self.check_retry()
+        self._retried(batches)
 
     @event("Retried")
-    def _retried(self, batches: dict[str, int], validation_failed: int) -> None:
+    def _retried(self, batches: dict[str, int]) -> None:
         """The batches the customers service gave up on are sent again; the job runs until
         their outcomes are in."""
         self.status = "running"
         self.retrying = dict(batches)
-        self.counts["failed"] = validation_failed
+        self.counts["failed"] = self.invalid_rows
         self.problem = None
         self.finished_at = None
 

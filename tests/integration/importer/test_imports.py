@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import time
+import uuid
 from typing import Any
 
 from openpyxl import load_workbook
@@ -431,6 +432,31 @@ def test_a_batch_given_up_on_again_ends_the_retry_with_its_rows_failed(
     assert (ended["status"], ended["created"], ended["failed"]) == ("completed_with_errors", 0, 3)
     errors = system.http.get(f"{IMPORTS}/{job['id']}/errors", headers=system.admin(tenant))
     assert errors.json()["total"] == 3  # reported once, not once per attempt
+
+    # An outcome of that batch arriving now, unasked (no retry awaits it), changes nothing.
+    importer = system.http.app.state.importer_app  # type: ignore[attr-defined]
+    importer.apply_customer_event(
+        10**9,
+        {
+            "tenant_id": tenant.id,
+            "payload": {
+                "type": "ImportBatchExecuted",
+                "job_id": job["id"],
+                "batch": 1,
+                "outcomes": [
+                    {"row": row, "outcome": "created", "customer_id": str(uuid.uuid4())}
+                    for row in (2, 3, 4)
+                ],
+            },
+        },
+    )
+    assert finished(system, tenant, job["id"])["failed"] == 3
+    assert importer.executed(uuid.UUID(job["id"])) == (
+        1,
+        {"created": 0, "updated": 0, "skipped": 0, "failed": 3},
+    )
+    errors = system.http.get(f"{IMPORTS}/{job['id']}/errors", headers=system.admin(tenant))
+    assert errors.json()["total"] == 3
 
 
 def test_a_faststream_subscriber_gets_every_customer_created_one_way_or_the_other(
