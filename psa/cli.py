@@ -475,12 +475,7 @@ def import_file(
                 "update_existing": str(update_existing).lower(),
             },
         )
-    if wait:
-        job = _follow(config, token, job)
-    if as_json:
-        print(json.dumps(job))
-    else:
-        _summary(job)
+    job = _show(config, token, job, wait, as_json)
     if wait and (job["failed"] or job["skipped"] or job.get("problem")):
         report = file.with_name(file.stem + ".virheet.csv")
         response = httpx.get(
@@ -509,12 +504,20 @@ def retry_import(
         err.print("[red]Give an admin's token with --token (or PSA_TOKEN).[/]")
         raise typer.Exit(2)
     job = _request(config, "POST", f"/api/v1/imports/{job_id}/retry", token)
+    _show(config, token, job, wait, as_json)
+
+
+def _show(
+    config: Config, token: str, job: dict[str, Any], wait: bool, as_json: bool
+) -> dict[str, Any]:
+    """Follow the job to its end (with `wait`) and show it; the job as it ended."""
     if wait:
         job = _follow(config, token, job)
     if as_json:
         print(json.dumps(job))
     else:
         _summary(job)
+    return job
 
 
 def _follow(config: Config, token: str, job: dict[str, Any]) -> dict[str, Any]:
