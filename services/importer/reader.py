@@ -166,6 +166,7 @@ def _calamine_can_hold(archive: zipfile.ZipFile) -> bool:
     for info in sheets:
         columns: set[bytes] = set()
         last_row = cells = references = 0
+        plain = False  # SpreadsheetML without a namespace prefix, which the scan reads
         rest = b""
         with archive.open(info) as handle:
             while chunk := handle.read(4 << 20):
@@ -174,6 +175,7 @@ def _calamine_can_hold(archive: zipfile.ZipFile) -> bool:
                 data, rest = data[:cut], data[cut:]
                 if b't="e"' in data:
                     return False
+                plain = plain or b"<sheetData" in data
                 found = _CELL_REFERENCE.findall(data)
                 if found:
                     letters, rows = zip(*found, strict=True)
@@ -181,7 +183,7 @@ def _calamine_can_hold(archive: zipfile.ZipFile) -> bool:
                     last_row = max(last_row, *map(int, rows))
                 references += len(found)
                 cells += data.count(b"<c ") + data.count(b"<c>")
-        if b't="e"' in rest or cells != references:
+        if b't="e"' in rest or cells != references or not plain:
             return False
         last_column = max((_column_number(c) for c in columns), default=0)
         if last_row * last_column > CALAMINE_MAX_CELLS:

@@ -224,6 +224,26 @@ def test_a_sheet_too_wide_or_long_to_hold_whole_is_streamed(tmp_path, monkeypatc
     ]
 
 
+def test_a_workbook_whose_cells_the_scan_cannot_read_is_streamed(tmp_path):
+    """SpreadsheetML with a namespace prefix (`<x:c r="...">`, as some tools write it): the
+    scan cannot bound its area, so it is not read whole."""
+    path = _workbook(tmp_path, {"A1": "Nimi", "A2": "Oy"})
+    prefixed = tmp_path / "prefixed.xlsx"
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(prefixed, "w") as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename.startswith("xl/worksheets/"):
+                data = data.replace(b"<sheetData", b"<x:sheetData").replace(
+                    b"</sheetData", b"</x:sheetData"
+                )
+            target.writestr(item, data)
+    from services.importer.reader import _calamine_can_hold
+
+    with zipfile.ZipFile(prefixed) as archive:
+        assert not _calamine_can_hold(archive)
+    assert open_sheet(path, "a.xlsx").whole
+
+
 def test_error_cells_keep_their_text_for_the_checks(tmp_path, monkeypatch):
     """calamine reads an error cell as empty; openpyxl gives its text, which the row's checks
     then report (a business id of `#N/A` is not silently left out)."""
