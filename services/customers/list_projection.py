@@ -383,10 +383,9 @@ class CustomerListProjection(Poller):
             "customer_id, seq, tenant_id, name, number, business_id, kind, parent_id, "
             "parent_company_id, created_at, document"
         )
-        if not t.postgres:  # on PostgreSQL new customers' documents go by COPY below
-            documents += new_documents
-            new_documents = []
-        if documents:
+        # On PostgreSQL new customers' documents go by COPY below, with their index rows.
+        upserts = documents if t.postgres else documents + new_documents
+        if upserts:
             cursor.executemany(
                 t.sql(
                     f"INSERT INTO {t.name('customer_list')} ({list_columns}) "
@@ -397,7 +396,7 @@ class CustomerListProjection(Poller):
                     "parent_company_id = excluded.parent_company_id, "
                     "document = excluded.document"
                 ),
-                documents,
+                upserts,
             )
         scope_columns = (
             "scope_term, seq, customer_id, name_key, number_sort, number_key, business_key, "

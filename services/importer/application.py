@@ -728,28 +728,22 @@ class ImporterApplication(ServiceApplication):
 
         def command(job: ImportJob) -> None:
             job.check_retry()
-            t = self.tables
-            with t.transaction(commit=False) as cursor:
-                t.execute(
-                    cursor,
-                    f"SELECT batch FROM {t.name('import_batch_dead')} WHERE job_id = ? "
-                    "ORDER BY batch",
-                    (str(job_id),),
-                )
-                given_up = [int(row["batch"]) for row in cursor.fetchall()]
+            given_up = sorted(self._given_up(job_id))
             if not given_up:
                 raise ConflictError(
                     "there is nothing to send again: no batch of this import was given up on",
                     "status",
                 )
             batches.clear()
+            sent: dict[str, int] = {}
             for number in given_up:
                 first = next(iter(self.events.get(batch_id(job_id, number), lte=1)))
                 assert isinstance(first, ImportBatch.Queued)
                 batch: ImportBatch = self.read(batch_id(job_id, number))  # a private copy
                 batch.requeue(first)
                 batches.append(batch)
-            job.retry({str(b.batch_number): b.version for b in batches})
+                sent[str(number)] = batch.version
+            job.retry(sent)
 
         try:
             self.change(job_id, None, command, also_save=lambda _: batches)
@@ -761,22 +755,27 @@ class ImporterApplication(ServiceApplication):
         self.finish_if_done(job_id)  # in case every outcome came back already
         return self.job(tenant_id, job_id)
 
-    def _retries_pending(self, job: ImportJob) -> int:
-        """Batches sent again whose outcome is not in yet."""
-        if not job.retrying:
-            return 0
+    def _given_up(self, job_id: UUID) -> dict[int, int]:
+        """The job's batches the customers service gave up on, with the version of the
+        command it gave up on."""
         t = self.tables
         with t.transaction(commit=False) as cursor:
             t.execute(
                 cursor,
                 f"SELECT batch, attempt FROM {t.name('import_batch_dead')} WHERE job_id = ?",
-                (str(job.id),),
+                (str(job_id),),
             )
-            given_up = {str(row["batch"]): int(row["attempt"]) for row in cursor.fetchall()}
+            return {int(row["batch"]): int(row["attempt"]) for row in cursor.fetchall()}
+
+    def _retries_pending(self, job: ImportJob) -> int:
+        """Batches sent again whose outcome is not in yet."""
+        if not job.retrying:
+            return 0
+        given_up = self._given_up(job.id)
         return sum(
             1
             for number, version in job.retrying.items()
-            if number in given_up and given_up[number] < version
+            if given_up.get(int(number), version) < version
         )
 
     def executed(self, job_id: UUID) -> tuple[int, dict[str, int]]:

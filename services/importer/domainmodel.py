@@ -4,6 +4,7 @@ million-row file can have a million of them), not events."""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -187,28 +188,9 @@ class ImportBatch(Aggregate):
         def apply(self, aggregate: Aggregate) -> None:
             pass
 
-    @property
-    def batch_number(self) -> int:
-        return self._batch
-
     def requeue(self, queued: ImportBatch.Queued) -> None:
         """Send the rows of the batch's first command (`queued`) again."""
-        self.trigger_event(
-            self.Requeued,
-            **{
-                key: getattr(queued, key)
-                for key in (
-                    "tenant_id",
-                    "actor_id",
-                    "actor_name",
-                    "job_id",
-                    "batch",
-                    "company_id",
-                    "update_existing",
-                    "rows",
-                )
-            },
-        )
+        self.trigger_event(self.Requeued, **{key: getattr(queued, key) for key in _COMMAND})
 
     @classmethod
     def queue(
@@ -230,5 +212,13 @@ class ImportBatch(Aggregate):
             rows=rows,
         )
 
-    def __init__(self, batch: int = 0) -> None:
-        self._batch = batch
+    def __init__(self) -> None:
+        pass
+
+
+# The command a batch carries: the fields of `Requeued` beyond those of every event.
+_COMMAND = tuple(
+    f.name
+    for f in dataclasses.fields(ImportBatch.Requeued)
+    if f.name not in {e.name for e in dataclasses.fields(Aggregate.Event)}
+)

@@ -19,7 +19,7 @@ import io
 import re
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -54,12 +54,8 @@ class Sheet:
 
     def rows(self) -> Iterator[tuple[int, list[Any]]]:
         """(row number as a spreadsheet shows it, values); the header is row 1."""
-        rows = (
-            _csv_rows(self)
-            if self.format == "csv"
-            else _xlsx_rows(self.path, self.whole, self._width())
-        )
         width = self._width()
+        rows = _csv_rows(self) if self.format == "csv" else _xlsx_rows(self.path, self.whole, width)
         for number, values in enumerate(rows, start=1):
             if number == 1:
                 continue
@@ -109,13 +105,13 @@ def open_sheet(path: Path, filename: str) -> Sheet:
         except (zipfile.BadZipFile, OSError, EOFError):
             raise FileProblem("the workbook is broken: it cannot be opened as .xlsx") from None
         sheet = Sheet(path, "xlsx", whole=whole)
-        return Sheet(path, "xlsx", first_row=tuple(sheet.headers()), whole=whole)
+        return replace(sheet, first_row=tuple(sheet.headers()))
     if b"\x00" in head:
         raise FileProblem("the file is neither CSV nor an Excel workbook (.xlsx)")
     encoding = _encoding(path, head)
     text = head.decode(encoding, errors="replace")
     sheet = Sheet(path, "csv", encoding, _delimiter(text))
-    return Sheet(path, "csv", encoding, sheet.delimiter, tuple(sheet.headers()))
+    return replace(sheet, first_row=tuple(sheet.headers()))
 
 
 def _encoding(path: Path, head: bytes) -> str:
@@ -257,8 +253,6 @@ def _openpyxl_rows(path: Path, width: int | None = None) -> Iterator[list[Any]]:
             worksheet = workbook.worksheets[0]
             for values in worksheet.iter_rows(values_only=True, max_col=width):
                 yield list(values)
-        except FileProblem:
-            raise
         except Exception as error:  # a sheet broken further in
             raise FileProblem(f"the workbook is broken: {error}") from None
         finally:
