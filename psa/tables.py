@@ -88,6 +88,10 @@ class SQLiteTables(Tables):
             )
             connection.row_factory = sqlite3.Row
             connection.execute("PRAGMA journal_mode=WAL")
+            # A projection is rebuilt from its log: after a power loss it may miss its last
+            # transactions (with their tracked position, so it applies them again), never
+            # be corrupted. Its commits do not wait for the disk.
+            connection.execute("PRAGMA synchronous=NORMAL")
             self._local.connection = connection
             with self._guard:
                 self._connections.append(connection)

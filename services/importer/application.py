@@ -55,6 +55,13 @@ _TABLES = {
         "job_id TEXT NOT NULL, batch BIGINT NOT NULL, attempt BIGINT NOT NULL, "
         "PRIMARY KEY (job_id, batch)"
     ),
+    # The outcome of a given-up batch that the customers service did execute after all
+    # (it arrived when no retry awaited it): a retry takes it instead of waiting for the
+    # batch sent again, whose result exists already, so nothing would be published for it.
+    "import_batch_late": (
+        "job_id TEXT NOT NULL, batch BIGINT NOT NULL, outcome TEXT NOT NULL, "
+        "PRIMARY KEY (job_id, batch)"
+    ),
     # The register as the importer knows it from customers.events.v1: numbers and business
     # ids of existing customers, for duplicates and parents.
     "import_register": (
@@ -660,7 +667,17 @@ class ImporterApplication(ServiceApplication):
             # Given up on: only its sending again (`retry`) is awaited in its place.
             sent_again = self.read(UUID(job_id)).retrying.get(str(batch), 0)
             if sent_again <= int(attempt):
+                if given_up is None:  # executed after all: kept for a retry
+                    t.execute(
+                        cursor,
+                        f"INSERT INTO {t.name('import_batch_late')} (job_id, batch, outcome) "
+                        "VALUES (?, ?, ?) ON CONFLICT (job_id, batch) DO NOTHING",
+                        (job_id, batch, orjson.dumps(_outcome_of(payload)).decode()),
+                    )
                 return
+            late = self._late_outcome(cursor, job_id, batch)
+            if late is not None:  # the batch was executed: that is its outcome
+                payload, given_up = late, None
             self._forget_batch(cursor, job_id, batch, [o["row"] for o in payload["outcomes"]])
         if given_up is not None:
             t.execute(
@@ -705,7 +722,7 @@ class ImporterApplication(ServiceApplication):
     def _forget_batch(self, cursor: Any, job_id: str, batch: int, rows: list[int]) -> None:
         """A given-up batch's record, before the outcome of its sending again replaces it."""
         t = self.tables
-        for table in ("import_batch_done", "import_batch_dead"):
+        for table in ("import_batch_done", "import_batch_dead", "import_batch_late"):
             t.execute(
                 cursor,
                 f"DELETE FROM {t.name(table)} WHERE job_id = ? AND batch = ?",
@@ -718,6 +735,32 @@ class ImporterApplication(ServiceApplication):
             ),
             [(job_id, row) for row in rows],
         )
+
+    def _late_outcome(self, cursor: Any, job_id: str, batch: int) -> dict[str, Any] | None:
+        t = self.tables
+        t.execute(
+            cursor,
+            f"SELECT outcome FROM {t.name('import_batch_late')} WHERE job_id = ? AND batch = ?",
+            (job_id, batch),
+        )
+        row = cursor.fetchone()
+        return orjson.loads(row["outcome"]) if row is not None else None
+
+    def _take_late_outcomes(self, job: ImportJob) -> None:
+        """Outcomes kept for batches a retry sent again (see `import_batch_late`): the
+        customers service will not answer those again, so they are what the retry awaits."""
+        t = self.tables
+        with t.transaction(commit=False) as cursor:
+            t.execute(
+                cursor,
+                f"SELECT outcome FROM {t.name('import_batch_late')} WHERE job_id = ?",
+                (str(job.id),),
+            )
+            late = [orjson.loads(row["outcome"]) for row in cursor.fetchall()]
+        for payload in late:
+            if str(payload["batch"]) in job.retrying:
+                with t.transaction() as cursor:
+                    self._record_batch(cursor, payload, job.tenant_id)
 
     def retry(self, tenant_id: str, job_id: UUID) -> ImportJob:
         """Send again the batches of an ended job that the customers service gave up on
@@ -798,6 +841,8 @@ class ImporterApplication(ServiceApplication):
         job: ImportJob = self.read(job_id)
         if job.final or job.batches is None:
             return
+        if job.retrying:
+            self._take_late_outcomes(job)
         done, tally = self.executed(job_id)
         if done - self._retries_pending(job) < job.batches:
             return
@@ -875,6 +920,11 @@ class ImporterApplication(ServiceApplication):
                 "ON CONFLICT (job_id) DO UPDATE SET status = excluded.status",
                 (str(job.id), job.tenant_id, job.status),
             )
+
+
+def _outcome_of(payload: dict[str, Any]) -> dict[str, Any]:
+    """What `_record_batch` reads of a batch's outcome."""
+    return {key: payload[key] for key in ("job_id", "batch", "outcomes")}
 
 
 def new_upload_path(directory: Path) -> Path:

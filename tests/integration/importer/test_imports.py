@@ -415,7 +415,7 @@ def test_a_batch_the_customers_service_gives_up_on_fails_its_rows_and_the_job_en
 
 
 def test_a_batch_given_up_on_again_ends_the_retry_with_its_rows_failed(
-    system: System, tenant: Tenant, monkeypatch
+    system: System, tenant: Tenant, monkeypatch, system_config
 ):
     from services.customers.application import CustomersApplication
 
@@ -433,8 +433,10 @@ def test_a_batch_given_up_on_again_ends_the_retry_with_its_rows_failed(
     errors = system.http.get(f"{IMPORTS}/{job['id']}/errors", headers=system.admin(tenant))
     assert errors.json()["total"] == 3  # reported once, not once per attempt
 
-    # An outcome of that batch arriving now, unasked (no retry awaits it), changes nothing.
+    # An outcome of that batch arriving now, unasked (no retry awaits it), changes nothing
+    # now: the customers service executed the batch after all.
     importer = system.http.app.state.importer_app  # type: ignore[attr-defined]
+    customer_ids = [str(uuid.uuid4()) for _ in range(3)]
     importer.apply_customer_event(
         10**9,
         {
@@ -444,8 +446,8 @@ def test_a_batch_given_up_on_again_ends_the_retry_with_its_rows_failed(
                 "job_id": job["id"],
                 "batch": 1,
                 "outcomes": [
-                    {"row": row, "outcome": "created", "customer_id": str(uuid.uuid4())}
-                    for row in (2, 3, 4)
+                    {"row": row, "outcome": "created", "customer_id": customer_id}
+                    for row, customer_id in zip((2, 3, 4), customer_ids, strict=True)
                 ],
             },
         },
@@ -457,6 +459,37 @@ def test_a_batch_given_up_on_again_ends_the_retry_with_its_rows_failed(
     )
     errors = system.http.get(f"{IMPORTS}/{job['id']}/errors", headers=system.admin(tenant))
     assert errors.json()["total"] == 3
+
+    # A retry takes that outcome: the customers service would find the batch done and not
+    # answer the batch sent again (it still cannot execute it, and gives it up again).
+    import redis
+
+    from contracts import CUSTOMER_COMMANDS_STREAM, dead_letter_stream
+
+    client = redis.Redis.from_url(str(system_config.redis_url))
+    dlq = dead_letter_stream(system_config.stream(CUSTOMER_COMMANDS_STREAM))
+    given_up_before = client.xlen(dlq)
+    retried = system.http.post(f"{IMPORTS}/{job['id']}/retry", headers=system.admin(tenant))
+    assert retried.status_code == 202, retried.text
+    ended = finished(system, tenant, job["id"])
+    assert (ended["status"], ended["created"], ended["failed"]) == ("completed", 3, 0)
+    errors = system.http.get(f"{IMPORTS}/{job['id']}/errors", headers=system.admin(tenant))
+    assert errors.json()["total"] == 0
+    # The batch sent again is given up on again: that changes nothing now.
+    deadline = time.monotonic() + 20
+    while client.xlen(dlq) <= given_up_before:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    last = client.xinfo_stream(dlq)["last-generated-id"]
+    while not any(  # until the importer has handled it
+        g["name"] == b"importer" and g["last-delivered-id"] == last and g["pending"] == 0
+        for g in client.xinfo_groups(dlq)
+    ):
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    importer.finish_if_done(uuid.UUID(job["id"]))
+    assert finished(system, tenant, job["id"])["created"] == 3
+    assert importer.executed(uuid.UUID(job["id"]))[1]["created"] == 3
 
 
 def test_a_faststream_subscriber_gets_every_customer_created_one_way_or_the_other(
