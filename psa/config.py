@@ -53,6 +53,12 @@ class Config(BaseSettings):
         validation_alias="PSA_STREAM_IDLE_MS",
         description="After this long a crashed consumer's entries (and lease) are taken over",
     )
+    import_concurrency: int = Field(
+        2,
+        ge=1,
+        validation_alias="PSA_IMPORT_CONCURRENCY",
+        description="Import jobs an importer runs at once (a tenant's jobs run one at a time)",
+    )
     jwt_secret: SecretStr | None = Field(
         None,
         validation_alias="PSA_JWT_SECRET",

@@ -44,7 +44,7 @@ def build_workers(
 ) -> list[Any]:
     """The runner of import jobs; with Redis, the consumers of `settings.events.v1` and
     `customers.events.v1` and the relay of `customers.commands.v1`."""
-    runner = ImportRunner(app)
+    runner = ImportRunner(app, concurrency=config.import_concurrency)
     app.save_listeners.append(runner.wake)
     workers: list[Any] = [runner]
     if client is None:

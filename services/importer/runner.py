@@ -1,10 +1,16 @@
-"""Runs import jobs in the background, one at a time per process: jobs queued by this process
-at once, those of other processes (and those under way when a process stopped) at the next
-poll."""
+"""Runs import jobs in the background: a tenant's jobs one at a time, in the order they were
+uploaded (a later file is checked against the customers an earlier one created), and the jobs
+of different tenants side by side, up to `concurrency` at once, so that one tenant's large
+import does not hold another's small one up. Jobs queued by this process start at once, those
+of other processes (and those under way when a process stopped) at the next poll."""
 
 from __future__ import annotations
 
 import logging
+import threading
+import time
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from uuid import UUID
 
 from psa.streams.runtime import Poller
 
@@ -16,13 +22,57 @@ log = logging.getLogger("psa.importer")
 class ImportRunner(Poller):
     failure_message = "import jobs could not be run; trying again"
 
-    def __init__(self, app: ImporterApplication, poll_interval: float = 1.0) -> None:
+    def __init__(
+        self, app: ImporterApplication, poll_interval: float = 1.0, concurrency: int = 2
+    ) -> None:
         super().__init__()
         self.app = app
         self.poll_interval = poll_interval
+        self.concurrency = max(1, concurrency)
+        self._kicked = threading.Event()
+
+    def wake(self) -> None:
+        self._kicked.set()
+        super().wake()
 
     def work(self) -> None:
-        for job_id in self.app.unfinished():
-            if self._stopping:
-                return
-            self.app.run(job_id, lambda: self._stopping)
+        """Until no job is left to start: each tenant's oldest unfinished job, in threads. A
+        job that returns unfinished (its outcomes are awaited) is tried again when something
+        is saved or after `poll_interval`."""
+        running: dict[str, Future[object]] = {}
+        resting: dict[UUID, float] = {}  # job → when it returned unfinished
+        with ThreadPoolExecutor(self.concurrency, thread_name_prefix="import") as pool:
+            while not self._stopping:
+                if self._kicked.is_set():
+                    self._kicked.clear()
+                    resting.clear()
+                now = time.monotonic()
+                for tenant_id, job_id in self._next_jobs():
+                    if len(running) >= self.concurrency:
+                        break
+                    if tenant_id in running or now - resting.get(job_id, -1e9) < self.poll_interval:
+                        continue
+                    running[tenant_id] = pool.submit(self._run, job_id, resting)
+                if not running:
+                    return  # none, or only jobs awaiting outcomes: the next round comes
+                wait(list(running.values()), timeout=0.25, return_when=FIRST_COMPLETED)
+                for tenant_id, future in list(running.items()):
+                    if future.done():
+                        del running[tenant_id]
+                        future.result()  # a failure ends the round (logged, tried again)
+
+    def _run(self, job_id: UUID, resting: dict[UUID, float]) -> None:
+        job = self.app.run(job_id, lambda: self._stopping)
+        if not job.final:
+            resting[job_id] = time.monotonic()
+
+    def _next_jobs(self) -> list[tuple[str, UUID]]:
+        """Each tenant's oldest unfinished job, oldest first."""
+        jobs = sorted(
+            (self.app.read(job_id) for job_id in self.app.unfinished()),
+            key=lambda job: job.created_on,
+        )
+        first: dict[str, UUID] = {}
+        for job in jobs:
+            first.setdefault(job.tenant_id, job.id)
+        return [(tenant_id, job_id) for tenant_id, job_id in first.items()]

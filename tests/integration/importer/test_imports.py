@@ -543,3 +543,43 @@ def test_a_faststream_subscriber_gets_every_customer_created_one_way_or_the_othe
     created = asyncio.run(follow())
     assert created == {c["id"]: c["number"] for c in listed.values()}
     assert by_hand["id"] in created and len(created) == 4
+
+
+def test_one_tenants_import_does_not_hold_up_anothers(
+    system: System, tenant: Tenant, monkeypatch
+):
+    """A tenant's jobs run one at a time; another tenant's job runs beside them."""
+    import threading
+
+    from services.importer.application import ImporterApplication
+
+    held = threading.Event()
+    check_rows = ImporterApplication._check_rows
+
+    def holding(self: Any, job: Any, *args: Any) -> Any:
+        if job.tenant_id == tenant.id:
+            held.wait(30)  # a large file of this tenant, still being checked
+        return check_rows(self, job, *args)
+
+    monkeypatch.setattr(ImporterApplication, "_check_rows", holding)
+    other = system.create_tenant("Toinen Oy")
+    system.position = other.position
+    try:
+        data = ("Nimi\r\n" + "".join(f"Asiakas {i} Oy\r\n" for i in range(1200))).encode()
+        large = upload(system, tenant, "iso.csv", data, dry_run=False).json()
+        later = upload(system, tenant, "pieni.csv", b"Nimi\r\nMyohempi Oy\r\n", dry_run=False)
+        small = upload(system, other, "pieni.csv", b"Nimi\r\nToisen Oy\r\n", dry_run=False)
+        ended = finished(system, other, small.json()["id"])
+        assert (ended["status"], ended["created"]) == ("completed", 1)
+        for job in (large, later.json()):
+            current = system.http.get(f"{IMPORTS}/{job['id']}", headers=system.admin(tenant))
+            assert current.json()["status"] in ("queued", "validating")
+        # The same tenant's later job waits for the earlier one.
+        assert system.http.get(
+            f"{IMPORTS}/{later.json()['id']}", headers=system.admin(tenant)
+        ).json()["status"] == "queued"
+    finally:
+        held.set()
+    assert finished(system, tenant, large["id"])["created"] == 1200
+    ended = finished(system, tenant, later.json()["id"])
+    assert (ended["status"], ended["created"]) == ("completed", 1)
