@@ -276,7 +276,8 @@ class ServiceApplication(Application[UUID]):
             rows = tables.select_in(
                 cursor,
                 f"SELECT DISTINCT originator_id FROM {table} WHERE originator_id IN ({{marks}})",
-                ids if tables.postgres else [str(i) for i in ids],
+                # The library's SQLite recorder keeps ids as their hex, without dashes.
+                ids if tables.postgres else [i.hex for i in ids],
             )
             return {UUID(str(row["originator_id"])) for row in rows}
 

@@ -153,6 +153,21 @@ def customers_of(system: System, tenant: Tenant) -> dict[str, dict[str, Any]]:
     return {c["name"]: c for c in response.json()["items"]}
 
 
+def test_automatic_numbers_of_an_import_skip_numbers_given_by_hand_before(
+    system: System, tenant: Tenant
+):
+    headers = system.after_settings(system.admin(tenant))
+    for number in ("2", "4"):
+        response = system.create(headers, {"name": f"Käsin {number} Oy", "number": number})
+        assert response.status_code == 201, response.text
+    data = b"Nimi\r\nA Oy\r\nB Oy\r\nC Oy\r\nD Oy\r\n"
+    job = finished(system, tenant, upload(system, tenant, "a.csv", data, dry_run=False).json()["id"])
+    assert (job["status"], job["created"], job["failed"]) == ("completed", 4, 0), job
+    found = customers_of(system, tenant)
+    numbers = sorted(int(found[name]["number"]) for name in ("A Oy", "B Oy", "C Oy", "D Oy"))
+    assert numbers == [1, 3, 5, 6]
+
+
 REGISTER = (
     "Nimi;Y-tunnus;Asiakasnumero;Pääyksikön asiakasnumero;Asiakasryhmä;Tunnisteet\r\n"
     "Emoyhtiö Oy;0737546-2;500;;Avainasiakkaat;iso\r\n"
