@@ -175,7 +175,9 @@ class ServiceApplication(Application[UUID]):
                         "If-Match",
                     )
                 # Commands check every rule before they trigger an event; whatever goes wrong
-                # after that evicts the aggregate, so the cache never holds an unsaved change.
+                # after that evicts the aggregate, so the cache never holds an unsaved change
+                # (also when saving failed: its events were collected, so none is pending).
+                version = aggregate.version
                 try:
                     result = command(aggregate)
                     if not aggregate.pending_events:
@@ -197,7 +199,7 @@ class ServiceApplication(Application[UUID]):
                     time.sleep(random.uniform(0.001, 0.005) * (attempt + 1))
                     continue
                 except BaseException:
-                    if aggregate.pending_events:
+                    if aggregate.version != version:
                         self.forget(aggregate_id)
                     raise
                 return Change(result, aggregate.version, last_position(recordings))

@@ -59,10 +59,15 @@ class ImportRunner(Poller):
                 for tenant_id, future in list(running.items()):
                     if future.done():
                         del running[tenant_id]
-                        future.result()  # a failure ends the round (logged, tried again)
+                        future.result()
 
     def _run(self, job_id: UUID, resting: dict[UUID, float]) -> None:
-        job = self.app.run(job_id, lambda: self._stopping)
+        try:
+            job = self.app.run(job_id, lambda: self._stopping)
+        except Exception:  # this job's failure: the others go on; it is tried again later
+            log.exception("import %s could not be run; trying again", job_id)
+            resting[job_id] = time.monotonic()
+            return
         if not job.final:
             resting[job_id] = time.monotonic()
 

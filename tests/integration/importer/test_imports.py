@@ -161,7 +161,8 @@ def test_automatic_numbers_of_an_import_skip_numbers_given_by_hand_before(
         response = system.create(headers, {"name": f"Käsin {number} Oy", "number": number})
         assert response.status_code == 201, response.text
     data = b"Nimi\r\nA Oy\r\nB Oy\r\nC Oy\r\nD Oy\r\n"
-    job = finished(system, tenant, upload(system, tenant, "a.csv", data, dry_run=False).json()["id"])
+    uploaded = upload(system, tenant, "a.csv", data, dry_run=False).json()
+    job = finished(system, tenant, uploaded["id"])
     assert (job["status"], job["created"], job["failed"]) == ("completed", 4, 0), job
     found = customers_of(system, tenant)
     numbers = sorted(int(found[name]["number"]) for name in ("A Oy", "B Oy", "C Oy", "D Oy"))
@@ -560,9 +561,7 @@ def test_a_faststream_subscriber_gets_every_customer_created_one_way_or_the_othe
     assert by_hand["id"] in created and len(created) == 4
 
 
-def test_one_tenants_import_does_not_hold_up_anothers(
-    system: System, tenant: Tenant, monkeypatch
-):
+def test_one_tenants_import_does_not_hold_up_anothers(system: System, tenant: Tenant, monkeypatch):
     """A tenant's jobs run one at a time; another tenant's job runs beside them."""
     import threading
 
@@ -590,9 +589,12 @@ def test_one_tenants_import_does_not_hold_up_anothers(
             current = system.http.get(f"{IMPORTS}/{job['id']}", headers=system.admin(tenant))
             assert current.json()["status"] in ("queued", "validating")
         # The same tenant's later job waits for the earlier one.
-        assert system.http.get(
-            f"{IMPORTS}/{later.json()['id']}", headers=system.admin(tenant)
-        ).json()["status"] == "queued"
+        assert (
+            system.http.get(f"{IMPORTS}/{later.json()['id']}", headers=system.admin(tenant)).json()[
+                "status"
+            ]
+            == "queued"
+        )
     finally:
         held.set()
     assert finished(system, tenant, large["id"])["created"] == 1200

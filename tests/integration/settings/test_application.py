@@ -70,6 +70,33 @@ def test_a_save_that_fails_leaves_no_trace_in_the_cached_settings(
         app.close()
 
 
+def test_a_store_that_fails_to_record_leaves_no_trace_in_the_cached_settings(
+    store: Config, monkeypatch: pytest.MonkeyPatch
+):
+    """The events were collected from the aggregate before the store failed: none is pending,
+    yet the cached aggregate is a version ahead of the store unless it is evicted."""
+    from eventsourcing.persistence import OperationalError
+
+    app = build_application(store)
+    try:
+        tenant_id = new_tenant(app)
+
+        def failing_insert(*_: object, **__: object) -> None:
+            raise OperationalError("Timed out waiting for return of writer")
+
+        with monkeypatch.context() as patched:
+            patched.setattr(app.recorder, "insert_events", failing_insert)
+            with pytest.raises(OperationalError):
+                app.change_settings(ADMIN, tenant_id, lambda s: s.add_company_group(ADMIN, "X"))
+        settings = app.get_settings(tenant_id)
+        assert settings.company_groups == {} and settings.version == 1
+        change = app.change_settings(ADMIN, tenant_id, lambda s: s.add_company_group(ADMIN, "Y"))
+        assert change.version == 2
+        assert [e.originator_version for e in app.events.get(settings.id)] == [1, 2]
+    finally:
+        app.close()
+
+
 def test_a_change_returns_its_log_position_and_version(store: Config):
     app = build_application(store)
     try:
