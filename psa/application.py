@@ -100,6 +100,13 @@ class ServiceApplication(Application[UUID]):
     def __init__(self, env: dict[str, str] | None = None) -> None:
         super().__init__(env)
         binary_event_inserts(self.recorder)
+        pool = getattr(self.recorder.datastore, "pool", None)
+        if pool is not None and hasattr(pool, "pool_timeout"):
+            # A SQLite store has one writer connection, which a writer waits for up to 5 s
+            # by default: in one busy process (`psa up` during a large import) a thread
+            # holding it waits for the interpreter lock between its statements, and writes
+            # failed for that. They wait as long as for the file's lock.
+            pool.pool_timeout = max(pool.pool_timeout, 30.0)
         self._locks: dict[UUID, threading.RLock] = {}
         self._locks_guard = threading.Lock()
         self.save_listeners: list[Callable[[], None]] = []
