@@ -320,11 +320,21 @@ class ImporterApplication(ServiceApplication):
             self.change(job.id, None, lambda j: j.sending())
         batches = self._send(job, checked, interrupted)
         if batches is None:
-            _, tally = self.executed(job.id)
-            return "cancelled", {**counts, **tally, "failed": failed + tally["failed"]}, None
+            return "cancelled", self._cancelled_counts(job, total, failed), None
         self.change(job.id, None, lambda j: j.sent(batches))
         self._set_status(self.read(job.id))
         return None
+
+    def _cancelled_counts(self, job: ImportJob, total: int, invalid: int) -> dict[str, int]:
+        """A cancelled job's counts: the batches executed before it stopped, and the rows
+        found invalid; `processed` is the rows accounted for, not the rows never sent."""
+        _, tally = self.executed(job.id)
+        return {
+            "total_rows": total,
+            **tally,
+            "failed": invalid + tally["failed"],
+            "processed": invalid + sum(tally.values()),
+        }
 
     def _check_rows(
         self, job: ImportJob, interrupted: Callable[[], bool]
@@ -388,7 +398,10 @@ class ImporterApplication(ServiceApplication):
                         raise Interrupted
                     if self.read(job.id).cancel_requested:
                         self._write_errors(job.id, pending)
-                        return "cancelled", {"total_rows": total, "processed": total}, None
+                        # A job resumed after a restart may have had batches executed.
+                        total = max(total, job.counts.get("total_rows") or 0)
+                        counts = self._cancelled_counts(job, total, len(failed_rows))
+                        return "cancelled", counts, None
                     self._progress(job.id, {"processed": total})
         in_register = self._registered(
             job.tenant_id, "number_key", {p for p in parents.values() if p not in numbers}

@@ -341,10 +341,34 @@ def test_cancel_stops_an_import_between_batches(system: System, tenant: Tenant, 
     assert response.status_code == 200, response.text
     ended = finished(system, tenant, job["id"])
     assert ended["status"] == "cancelled"
-    # Whole batches were imported before it stopped, and no more.
+    # Whole batches were imported before it stopped, and no more; the rows never sent are
+    # not counted as processed.
     assert ended["created"] < rows and ended["created"] % 500 == 0
+    assert (ended["total_rows"], ended["processed"]) == (rows, ended["created"])
     listed = system.http.get("/api/v1/customers?limit=1", headers=system.admin(tenant)).json()
     assert listed["total"] == ended["created"]
+
+
+def test_cancel_while_the_file_is_checked_counts_what_was_found(
+    system: System, tenant: Tenant, monkeypatch
+):
+    from services.importer.application import ImporterApplication
+
+    progress = ImporterApplication._progress
+
+    def cancelling(self: Any, job_id: Any, counts: Any) -> None:
+        progress(self, job_id, counts)
+        self.cancel(tenant.id, job_id)  # asked while the rows are being checked
+
+    monkeypatch.setattr(ImporterApplication, "_progress", cancelling)
+    lines = [f"Asiakas {i} Oy;{'x' if i == 7 else ''}" for i in range(20_000)]
+    data = ("Nimi;Y-tunnus\r\n" + "\r\n".join(lines) + "\r\n").encode()
+    job = upload(system, tenant, "iso.csv", data, dry_run=False).json()
+    ended = finished(system, tenant, job["id"])
+    assert ended["status"] == "cancelled", ended
+    assert (ended["created"], ended["failed"], ended["processed"]) == (0, 1, 1)
+    listed = system.http.get("/api/v1/customers?limit=1", headers=system.admin(tenant)).json()
+    assert listed["total"] == 0
 
 
 def test_a_job_waits_out_a_failure_of_the_store_and_goes_on(
