@@ -29,6 +29,14 @@ COUNTS = ("total_rows", "processed", "created", "updated", "skipped", "failed")
 class ImportJob(PlainStateCopy, Aggregate):
     """An import of a file into a tenant's customers."""
 
+    class Event(Aggregate.Event):
+        def mutate(self, aggregate: Any) -> Any:
+            # The library sets `modified_on` after the event is applied: set first, it is
+            # this event's time for the methods that record when something happened.
+            if aggregate is not None:
+                aggregate.modified_on = self.timestamp
+            return super().mutate(aggregate)
+
     @event("Queued")
     def __init__(
         self,

@@ -164,6 +164,13 @@ def test_automatic_numbers_of_an_import_skip_numbers_given_by_hand_before(
     uploaded = upload(system, tenant, "a.csv", data, dry_run=False).json()
     job = finished(system, tenant, uploaded["id"])
     assert (job["status"], job["created"], job["failed"]) == ("completed", 4, 0), job
+    # Each time is that of its own step.
+    from datetime import datetime
+
+    created_at, started_at, finished_at = (
+        datetime.fromisoformat(job[key]) for key in ("created_at", "started_at", "finished_at")
+    )
+    assert created_at < started_at < finished_at
     found = customers_of(system, tenant)
     numbers = sorted(int(found[name]["number"]) for name in ("A Oy", "B Oy", "C Oy", "D Oy"))
     assert numbers == [1, 3, 5, 6]
