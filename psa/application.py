@@ -100,7 +100,7 @@ class ServiceApplication(Application[UUID]):
     def __init__(self, env: dict[str, str] | None = None) -> None:
         super().__init__(env)
         binary_event_inserts(self.recorder)
-        pool = getattr(self.recorder.datastore, "pool", None)
+        pool = getattr(getattr(self.recorder, "datastore", None), "pool", None)
         if pool is not None and hasattr(pool, "pool_timeout"):
             # A SQLite store has one writer connection, which a writer waits for up to 5 s
             # by default: in one busy process (`psa up` during a large import) a thread
