@@ -76,10 +76,25 @@ def _split(value: Any) -> list[str]:
 
 
 def _by_name(items: dict[str, dict[str, Any]], wanted: str) -> str | None:
-    key = header_key(wanted)
-    for item_id, item in items.items():
-        if item_id == wanted or header_key(item["name"]) == key:
-            return item_id
+    """The item with this id or name: the name compared case-insensitively (names are
+    unique so), else, if exactly one item's name is, without accents and punctuation
+    ("Saatio" finds "Säätiö" unless there is a "Saatio" as well)."""
+    if wanted in items:
+        return wanted
+    for loose in (False, True):
+        key = header_key(wanted) if loose else " ".join(wanted.split()).casefold()
+        found = [
+            item_id
+            for item_id, item in items.items()
+            if (header_key(item["name"]) if loose else " ".join(item["name"].split()).casefold())
+            == key
+        ]
+        if len(found) > 1:  # an archived item's name may be taken again: the live one
+            found = [i for i in found if not items[i].get("archived")] or found
+        if len(found) == 1 or (found and not loose):
+            return found[0]
+        if found:
+            return None  # more than one is as near: none is meant
     return None
 
 

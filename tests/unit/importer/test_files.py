@@ -372,6 +372,29 @@ def test_a_good_row_becomes_the_customer_the_customers_service_gets():
     assert customer["contact"]["email"] == "pekka@oljy.fi"
 
 
+def test_a_name_is_the_group_of_that_name_before_one_that_differs_only_by_accents():
+    settings = view()
+    document = settings.document
+    group = {"integration_id": None, "archived": False}
+    document["customer_groups"] = {
+        "g-a": {"id": "g-a", "name": "Saatio", **group},
+        "g-b": {"id": "g-b", "name": "Säätiö", **group},
+        "g-c": {"id": "g-c", "name": "Yhdistys ry", **group},
+    }
+    checker = RowChecker(settings, "c1", columns(settings))
+
+    def group_of(name: str) -> tuple[Any, list[Any]]:
+        row = checker.check(2, {"name": "S Oy", "group": name, "field:f-alku": "1.3.2025"})
+        return row.customer["relationship"].get("group_id"), row.errors
+
+    assert group_of("SÄÄTIÖ") == ("g-b", [])
+    assert group_of("saatio") == ("g-a", [])
+    assert group_of("yhdistys  RY") == ("g-c", [])
+    assert group_of("Yhdistys-ry") == ("g-c", [])  # the only one as near
+    _, errors = group_of("Saätio")  # as near to both: neither is taken
+    assert [column for column, _ in errors] == ["group"]
+
+
 def test_manual_numbering_requires_a_number():
     settings = view(numbering={"mode": "manual", "next_number": 1})
     checker = RowChecker(settings, "c1", columns(settings))
