@@ -481,10 +481,16 @@ class CustomersApplication(ServiceApplication):
                         }
                     )
                     continue
-                updated = self._import_update(view, actor, tenant_id, match, data, errors)
+                if given is not None and given.casefold() in numbers_in_batch:
+                    errors.append(("number", f"the number {given} is taken"))
+                updated = self._import_update(view, actor, tenant_id, match, data, given, errors)
                 if errors or updated is None:
                     failed(row, errors or [("customer", "could not be updated")])
                     continue
+                if given is not None and given.casefold() != updated.number.casefold():
+                    numbers_in_batch[given.casefold()] = match
+                    created.append(NumberIndex.taken(tenant_id, given, match))
+                    updated.change_number(actor.pair, given)
                 aggregates.append(updated)
                 outcomes.append(
                     {
@@ -552,12 +558,28 @@ class CustomersApplication(ServiceApplication):
         tenant_id: str,
         customer_id: UUID,
         data: dict[str, Any],
+        number: str | None,
         errors: Errors,
     ) -> Customer | None:
-        """An existing customer with the row's non-empty values applied (not saved)."""
+        """An existing customer with the row's non-empty values applied (not saved): its
+        details, the importing company's relationship, and the row's contact person unless
+        the customer has one of that name; a number of the row that is not the customer's
+        must be free (the caller gives it, with its index)."""
         customer: Any = deepcopy(self.repository.get(customer_id))
         if not isinstance(customer, Customer) or customer.tenant_id != tenant_id:
             return None
+        if (
+            number is not None
+            and number.casefold() != customer.number.casefold()
+            and self.exists(number_index_id(tenant_id, number))
+        ):
+            errors.append(("number", f"the number {number} is taken"))
+        contact = None
+        if data.get("contact"):
+            contact = check_contact(data["contact"], errors)
+            names = {" ".join(c["name"].split()).casefold() for c in customer.contacts}
+            if " ".join((contact["name"] or "").split()).casefold() in names:
+                contact = None  # the customer has this contact person already
         given = {
             key: value
             for key, value in data.items()
@@ -579,6 +601,10 @@ class CustomersApplication(ServiceApplication):
             return None
         customer.change_details(actor.pair, details, actor.company_id)
         customer.set_relationship(actor.pair, actor.company_id, relationship)
+        if contact is not None:
+            customer.add_contact(
+                actor.pair, {"id": str(uuid4()), "company_id": actor.company_id, **contact}
+            )
         return customer
 
     def _number_owner(self, tenant_id: str, number: str) -> UUID | None:

@@ -272,8 +272,12 @@ def test_an_import_creates_the_customers_with_numbers_and_parents(
     assert {e["row"] for e in skips.json()["items"]} == {2, 3, 4, 5, 6}
     assert len(customers_of(system, tenant)) == 5
 
-    # With update_existing, the rows that match by business id update those customers.
-    changed = "Nimi;Y-tunnus\r\nKolmas Yhtiö Oy;1572860-0\r\n".encode()
+    # With update_existing, the rows that match by business id update those customers:
+    # details, a number of the row (given free), a contact person the customer lacks.
+    changed = (
+        "Nimi;Y-tunnus;Asiakasnumero;Yhteyshenkilö;Yhteyshenkilön sähköposti\r\n"
+        "Kolmas Yhtiö Oy;1572860-0;700;Kaisa Kolmas;kaisa@kolmas.fi\r\n"
+    ).encode()
     updated = finished(
         system,
         tenant,
@@ -282,7 +286,32 @@ def test_an_import_creates_the_customers_with_numbers_and_parents(
         ],
     )
     assert (updated["status"], updated["updated"], updated["created"]) == ("completed", 1, 0)
-    assert "Kolmas Yhtiö Oy" in customers_of(system, tenant)
+    kolmas = customers_of(system, tenant)["Kolmas Yhtiö Oy"]
+    assert kolmas["number"] == "700"
+    assert [(c["name"], c["email"]) for c in kolmas["contacts"]] == [
+        ("Kaisa Kolmas", "kaisa@kolmas.fi")
+    ]
+    # Again: the contact person is there already, and a number taken is refused.
+    again = "Nimi;Y-tunnus;Asiakasnumero;Yhteyshenkilö\r\nKolmas Oy;1572860-0;500;kaisa kolmas\r\n"
+    refused = finished(
+        system,
+        tenant,
+        upload(system, tenant, "b.csv", again.encode(), dry_run=False, update_existing=True).json()[
+            "id"
+        ],
+    )
+    assert (refused["updated"], refused["failed"]) == (0, 1), refused
+    errors = system.http.get(f"{IMPORTS}/{refused['id']}/errors", headers=system.admin(tenant))
+    assert "500" in errors.json()["items"][0]["message"]
+    kept = again.replace(";500;", ";700;").encode()
+    same = finished(
+        system,
+        tenant,
+        upload(system, tenant, "c.csv", kept, dry_run=False, update_existing=True).json()["id"],
+    )
+    assert (same["status"], same["updated"]) == ("completed", 1), same
+    kolmas = customers_of(system, tenant)["Kolmas Oy"]
+    assert (kolmas["number"], len(kolmas["contacts"])) == ("700", 1)
 
 
 def test_one_invalid_row_stops_the_import_unless_errors_are_skipped(system: System, tenant: Tenant):
