@@ -98,6 +98,12 @@ def _by_name(items: dict[str, dict[str, Any]], wanted: str) -> str | None:
     return None
 
 
+# A formula that failed, as a workbook stores it (and a CSV saved from it writes it).
+SPREADSHEET_ERRORS = frozenset(
+    ("#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA")
+)
+
+
 class RowChecker:
     """Checks rows against one tenant's settings, as a given company's user adds them."""
 
@@ -114,6 +120,12 @@ class RowChecker:
         view = self.view
         document = view.document
         errors: list[tuple[str, str]] = []
+        failed_formulas = [key for key, value in values.items() if value in SPREADSHEET_ERRORS]
+        if failed_formulas:
+            values = dict(values)
+            for key in failed_formulas:
+                errors.append((key, f"the cell holds the spreadsheet error {values[key]}"))
+                values[key] = None
         data: dict[str, Any] = {"name": _text(values.get("name")) or None}
         kind_text = _text(values.get("kind"))
         if kind_text:

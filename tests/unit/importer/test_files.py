@@ -395,6 +395,14 @@ def test_a_name_is_the_group_of_that_name_before_one_that_differs_only_by_accent
     assert [column for column, _ in errors] == ["group"]
 
 
+def test_a_cell_whose_formula_failed_is_an_error_of_its_column():
+    checker = RowChecker(view(), "c1", columns(view()))
+    row = checker.check(2, {"name": "#DIV/0!", "business_id": "#N/A", "field:f-alku": "1.3.2025"})
+    assert ("name", "the cell holds the spreadsheet error #DIV/0!") in row.errors
+    assert ("business_id", "the cell holds the spreadsheet error #N/A") in row.errors
+    assert row.customer.get("business_id") is None
+
+
 def test_manual_numbering_requires_a_number():
     settings = view(numbering={"mode": "manual", "next_number": 1})
     checker = RowChecker(settings, "c1", columns(settings))
