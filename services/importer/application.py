@@ -349,7 +349,14 @@ class ImporterApplication(ServiceApplication):
             (1, c.header, "this required column is missing") for c in mapping.missing_required
         ]
         file_errors += [
-            (1, name, "this column is not a column of the import: map it or leave it out")
+            (
+                1,
+                name,
+                f"the column '{mapping.repeated[name]}' is imported as this already: this one "
+                "is not imported"
+                if name in mapping.repeated
+                else "this column is not a column of the import: map it or leave it out",
+            )
             for name in mapping.unknown
         ]
         if file_errors:
@@ -864,7 +871,9 @@ class ImporterApplication(ServiceApplication):
             "failed": job.counts["failed"] + tally["failed"],
             "processed": job.counts["total_rows"],
         }
-        status = "completed_with_errors" if counts["failed"] or tally["skipped"] else "completed"
+        # Columns of the file that were not imported are reported like rows that were not.
+        notes = counts["failed"] or tally["skipped"] or job.unknown_columns
+        status = "completed_with_errors" if notes else "completed"
         self.change(job_id, None, lambda j: j.finish(status, counts) if not j.final else None)
         self._set_status(self.read(job_id))
 

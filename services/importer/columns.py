@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from psa.customer_rules.settings_view import SettingsView
@@ -120,20 +120,27 @@ FIELD_FORMATS = {
 }
 
 
+FIELD_SUFFIX = " (lisätieto)"  # an additional field's header where its name is a standard one's
+
+
 def columns(view: SettingsView) -> list[Column]:
-    """Every column of the tenant's import file, in the template's order."""
+    """Every column of the tenant's import file, in the template's order. An additional
+    field named like a standard column (or one of its English names) is headed
+    "<name> (lisätieto)", so that both can be imported."""
     result = _standard(view)
-    for field in view.fields_in_order():
-        if field.get("archived"):
+    standard = {header_key(n) for c in result for n in (c.header, c.key, *c.english)}
+    for spec in view.fields_in_order():
+        if spec.get("archived"):
             continue
+        name = spec["name"]
         result.append(
             Column(
-                f"field:{field['id']}",
-                field["name"],
+                f"field:{spec['id']}",
+                name + FIELD_SUFFIX if header_key(name) in standard else name,
                 (),
-                bool(field["mandatory"]),
-                FIELD_FORMATS.get(field["type"], "teksti"),
-                tuple(o["name"] for o in field["options"] if not o["archived"]),
+                bool(spec["mandatory"]),
+                FIELD_FORMATS.get(spec["type"], "teksti"),
+                tuple(o["name"] for o in spec["options"] if not o["archived"]),
             )
         )
     return result
@@ -151,8 +158,38 @@ class Mapping:
     """Which file column (by position) feeds which column key; what was not recognised."""
 
     positions: dict[int, str]
-    unknown: list[str]
+    unknown: list[str]  # and columns of a column key another file column has already
     missing_required: list[Column]
+    repeated: dict[str, str] = field(default_factory=dict)  # such a column → the first one
+
+
+def mapping_problems(
+    headers: list[Any], known: list[Column], given: dict[str, str | None]
+) -> list[tuple[str, str]]:
+    """What is wrong with a mapping given for a file with these headers, as errors of the
+    `mapping` field: a file column it names that the file lacks, a column of the import
+    that does not exist, or two file columns mapped to one."""
+    present = {header_key(h) for h in headers if str(h or "").strip()}
+    names = {header_key(n): c.key for c in known for n in (c.header, c.key, *c.english)}
+    problems: list[tuple[str, str]] = []
+    targets: dict[str, str] = {}
+    for source, target in given.items():
+        if header_key(source) not in present:
+            problems.append(("mapping", f"the file has no column '{source}'"))
+        if target is None or target == "":
+            continue
+        key = names.get(header_key(target))
+        if key is None:
+            problems.append(
+                ("mapping", f"'{target}' (for '{source}') is not a column of the import")
+            )
+        elif key in targets:
+            problems.append(
+                ("mapping", f"'{targets[key]}' and '{source}' are both mapped to '{target}'")
+            )
+        else:
+            targets[key] = source
+    return problems
 
 
 def map_headers(
@@ -167,6 +204,17 @@ def map_headers(
     wanted = {header_key(k): v for k, v in (given or {}).items()}
     positions: dict[int, str] = {}
     unknown: list[str] = []
+    first: dict[str, str] = {}  # column key → the label of the file column that feeds it
+    repeated: dict[str, str] = {}
+
+    def feed(position: int, label: str, key: str) -> None:
+        if key in first:  # the first column of a key is imported, the others reported
+            repeated[label] = first[key]
+            unknown.append(label)
+        else:
+            first[key] = label
+            positions[position] = key
+
     for position, header in enumerate(headers):
         label = str(header or "").strip()
         if not label:
@@ -180,11 +228,11 @@ def map_headers(
             if resolved is None:
                 unknown.append(label)
                 continue
-            positions[position] = resolved
+            feed(position, label, resolved)
         elif key in names:
-            positions[position] = names[key]
+            feed(position, label, names[key])
         else:
             unknown.append(label)
     present = set(positions.values())
     missing = [c for c in known if c.required and c.key not in present]
-    return Mapping(positions, unknown, missing)
+    return Mapping(positions, unknown, missing, repeated)

@@ -19,10 +19,11 @@ from fastapi.responses import StreamingResponse
 from psa.auth import Principal
 from psa.customer_rules.projection import SettingsProjection
 from psa.customer_rules.settings_view import SettingsView
-from psa.errors import DomainError, NotReadyError, PermissionDeniedError
+from psa.errors import DomainError, NotReadyError, PermissionDeniedError, ValidationFailed
 from psa.http import POSITION_HEADER, TenantPrincipal
 
 from ..application import ImporterApplication, check_options, new_upload_path
+from ..columns import columns, mapping_problems
 from ..reader import MAX_BYTES, FileProblem, open_sheet
 from ..template import template_csv, template_xlsx
 
@@ -131,9 +132,13 @@ def upload(
                 target.write(chunk)
         filename = file.filename or "upload"
         try:
-            open_sheet(path, filename)
+            sheet = open_sheet(path, filename)
         except FileProblem as problem:
             raise DomainError(problem.message, "file") from None
+        if columns_given:
+            problems = mapping_problems(sheet.headers(), columns(settings), columns_given)
+            if problems:
+                raise ValidationFailed(problems)
         job = app.queue(
             tenant_id=str(principal.tenant),
             company_id=str(principal.company),

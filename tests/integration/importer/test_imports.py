@@ -359,6 +359,38 @@ def test_an_xlsx_with_a_mapping_of_its_own_column_names(system: System, tenant: 
     assert found["Äänekosken Öljy Oy"]["business_id"] == "0737546-2"
 
 
+def test_a_mapping_that_names_what_is_not_there_is_refused_at_upload(
+    system: System, tenant: Tenant
+):
+    response = upload(
+        system,
+        tenant,
+        "a.csv",
+        b"Yritys;Muistiinpano\r\nA Oy;x\r\n",
+        mapping='{"Yritys": "Nimi", "Muistiinpano": "Ei tallaista"}',
+    )
+    assert response.status_code == 422, response.text
+    problem = response.json()
+    assert [e["field"] for e in problem["errors"]] == ["mapping"]
+    assert "Ei tallaista" in problem["errors"][0]["message"]
+
+
+def test_columns_not_imported_end_the_import_with_errors(system: System, tenant: Tenant):
+    data = b"Nimi;Lempivari;NIMI\r\nA Oy;sininen;B Oy\r\n"
+    job = finished(
+        system, tenant, upload(system, tenant, "a.csv", data, dry_run=False).json()["id"]
+    )
+    assert (job["status"], job["created"], job["unknown_columns"]) == (
+        "completed_with_errors",
+        1,
+        ["Lempivari", "NIMI"],
+    )
+    assert set(customers_of(system, tenant)) == {"A Oy"}
+    errors = system.http.get(f"{IMPORTS}/{job['id']}/errors", headers=system.admin(tenant))
+    messages = {e["column"]: e["message"] for e in errors.json()["items"]}
+    assert "'Nimi' is imported as this already" in messages["NIMI"]
+
+
 def test_cancel_stops_an_import_between_batches(system: System, tenant: Tenant, monkeypatch):
     from services.importer import application
 

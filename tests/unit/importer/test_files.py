@@ -13,7 +13,7 @@ import pytest
 from openpyxl import Workbook, load_workbook
 
 from psa.customer_rules.settings_view import SettingsView, new_document
-from services.importer.columns import columns, header_key, map_headers
+from services.importer.columns import columns, header_key, map_headers, mapping_problems
 from services.importer.reader import FileProblem, open_sheet
 from services.importer.template import template_csv, template_xlsx
 from services.importer.validation import RowChecker
@@ -304,6 +304,59 @@ def test_a_mapping_given_renames_and_leaves_out_columns():
     )
     assert mapping.positions == {0: "name", 2: "field:f-alku"}
     assert mapping.unknown == []
+
+
+def test_a_column_repeated_is_imported_once_and_the_other_reported():
+    known = columns(view())
+    mapping = map_headers(["Nimi", "Toimiala", "NIMI"], known)
+    assert mapping.positions == {0: "name", 1: "field:f-ala"}
+    assert (mapping.unknown, mapping.repeated) == (["NIMI"], {"NIMI": "Nimi"})
+    given = map_headers(["Yritys", "Ala", "Nimi"], known, {"Yritys": "Nimi", "Ala": "Nimi"})
+    assert given.positions == {0: "name"}
+    assert given.repeated == {"Ala": "Yritys", "Nimi": "Yritys"}
+
+
+def test_a_mapping_naming_what_is_not_there_is_refused_with_its_reasons():
+    known = columns(view())
+    headers = ["Yritys", "Ala", "Muistiinpanot"]
+    assert mapping_problems(headers, known, {"Yritys": "Nimi", "Muistiinpanot": None}) == []
+    problems = mapping_problems(
+        headers,
+        known,
+        {"Yritys": "Nimi", "Ala": "name", "Puuttuu": None, "Muistiinpanot": "Ei tällaista"},
+    )
+    assert [field for field, _ in problems] == ["mapping"] * 3
+    messages = " | ".join(message for _, message in problems)
+    assert "'Yritys' and 'Ala' are both mapped to 'name'" in messages
+    assert "the file has no column 'Puuttuu'" in messages
+    assert "'Ei tällaista' (for 'Muistiinpanot') is not a column of the import" in messages
+
+
+def test_an_additional_field_named_like_a_standard_column_has_a_header_of_its_own():
+    settings = view()
+    document = settings.document
+    for field_id, name in (("f-tag", "Tunnisteet"), ("f-mail", "Email")):
+        document["fields"][field_id] = {
+            **document["fields"]["f-vip"],
+            "id": field_id,
+            "name": name,
+            "type": "text",
+        }
+        document["field_order"].append(field_id)
+    known = columns(settings)
+    headers = [c.header for c in known]
+    assert len(headers) == len(set(headers))
+    assert "Tunnisteet (lisätieto)" in headers and "Email (lisätieto)" in headers
+    mapping = map_headers(
+        ["Nimi", "Tunnisteet", "tunnisteet (lisätieto)", "Email", "Email (lisätieto)"], known
+    )
+    assert list(mapping.positions.values()) == [
+        "name",
+        "tags",
+        "field:f-tag",
+        "contact_email",
+        "field:f-mail",
+    ]
 
 
 def test_required_columns_missing_from_the_file_are_named():
