@@ -23,7 +23,7 @@ from psa.errors import DomainError, NotReadyError, PermissionDeniedError, Valida
 from psa.http import POSITION_HEADER, TenantPrincipal
 
 from ..application import ImporterApplication, check_options, new_upload_path
-from ..columns import columns, mapping_problems
+from ..columns import columns, map_headers, mapping_problems
 from ..reader import MAX_BYTES, FileProblem, open_sheet
 from ..template import template_csv, template_xlsx
 
@@ -135,10 +135,18 @@ def upload(
             sheet = open_sheet(path, filename)
         except FileProblem as problem:
             raise DomainError(problem.message, "file") from None
+        known = columns(settings)
         if columns_given:
-            problems = mapping_problems(sheet.headers(), columns(settings), columns_given)
+            problems = mapping_problems(sheet.headers(), known, columns_given)
             if problems:
                 raise ValidationFailed(problems)
+        elif not map_headers(sheet.headers(), known).positions:
+            raise DomainError(
+                "the file's first row has none of the import's columns (such as Nimi or "
+                "Y-tunnus): is it the file of customers? The template "
+                "(GET /api/v1/imports/template) has every column",
+                "file",
+            )
         job = app.queue(
             tenant_id=str(principal.tenant),
             company_id=str(principal.company),

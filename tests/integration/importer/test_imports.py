@@ -108,6 +108,7 @@ def test_files_that_cannot_be_read_are_refused_at_once(system: System, tenant: T
         ("tyhja.csv", b"", "empty"),
         ("suojattu.xlsx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 64, "protected"),
         ("rikki.xlsx", b"PK\x03\x04 broken", "broken"),
+        ("tiedot.json", b'{"customers": [{"name": "A Oy"}]}\n', "none of the import's columns"),
     ):
         response = upload(system, tenant, name, data)
         assert response.status_code == 422, response.text
