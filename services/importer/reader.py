@@ -124,8 +124,29 @@ def _encoding(path: Path, head: bytes) -> str:
                 decoder.decode(chunk)
             decoder.decode(b"", final=True)
     except UnicodeDecodeError:
-        return "cp1252"
+        return "utf-8" if _mostly_utf8(path) else "cp1252"
     return "utf-8"
+
+
+# A character of two, three or four bytes in UTF-8; any other byte over 0x7f is not UTF-8.
+_UTF8_SEQUENCE = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
+)
+_HIGH = re.compile(rb"[\x80-\xff]")
+
+
+def _mostly_utf8(path: Path) -> bool:
+    """Whether a file that is not all UTF-8 is UTF-8 with a few stray bytes (more of its
+    non-ASCII bytes form UTF-8 characters than not), rather than Windows-1252, whose
+    letters seldom do. Its stray bytes are read as U+FFFD, which the checks report."""
+    valid = invalid = 0
+    with path.open("rb") as handle:
+        while chunk := handle.read(1024 * 1024):
+            sequences = _UTF8_SEQUENCE.findall(chunk)
+            in_sequences = sum(len(s) for s in sequences)
+            valid += len(sequences)
+            invalid += len(_HIGH.findall(chunk)) - in_sequences
+    return valid > invalid
 
 
 def _delimiter(text: str) -> str:

@@ -126,6 +126,11 @@ class RowChecker:
             for key in failed_formulas:
                 errors.append((key, f"the cell holds the spreadsheet error {values[key]}"))
                 values[key] = None
+        for key, value in values.items():
+            if type(value) is str and "\ufffd" in value:
+                errors.append(
+                    (key, f"'{value}' has bytes that are not text in the file's encoding")
+                )
         data: dict[str, Any] = {"name": _text(values.get("name")) or None}
         kind_text = _text(values.get("kind"))
         if kind_text:

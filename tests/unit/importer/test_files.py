@@ -125,6 +125,20 @@ def test_utf8_without_bom_comma_csv_with_a_line_break_inside_quotes(tmp_path):
     assert rows == [(2, ["Kahvila Sävel", "Kauppakatu 1\nB 4"]), (4, ["Öö", ""])]
 
 
+def test_utf8_with_a_stray_byte_is_read_as_utf8_and_the_byte_reported(tmp_path):
+    data = "Nimi;Postitoimipaikka\nÄänekoski Oy;Jyväskylä\nX Oy;Espoo ".encode() + b"\xa0\x96\n"
+    _, rows = rows_of(write(tmp_path, "a.csv", data))
+    assert rows[0] == (2, ["Äänekoski Oy", "Jyväskylä"])
+    assert rows[1][1][1].startswith("Espoo \ufffd")
+    checker = RowChecker(view(), "c1", columns(view()))
+    row = checker.check(3, {"name": "X Oy", "city": rows[1][1][1], "field:f-alku": "1.3.2025"})
+    assert [column for column, _ in row.errors] == ["city"]
+    # A Windows-1252 file is still read as such: its letters are seldom UTF-8 by chance.
+    text = "Nimi;Postitoimipaikka\nÄänekoski Oy;Jyväskylä\nÖljy Oy;Pori\n"
+    _, rows = rows_of(write(tmp_path, "b.csv", text.encode("cp1252")))
+    assert rows[0] == (2, ["Äänekoski Oy", "Jyväskylä"])
+
+
 def test_utf8_with_bom(tmp_path):
     path = write(tmp_path, "a.csv", "\ufeffNimi;Laji\nÅke;kuluttaja\n".encode())
     headers, rows = rows_of(path)
