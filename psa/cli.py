@@ -476,8 +476,8 @@ def import_file(
             },
         )
     job = _show(config, token, job, wait, as_json)
-    if wait and (job["failed"] or job["skipped"] or job.get("problem")):
-        report = file.with_name(file.stem + ".virheet.csv")
+    report = file.with_name(file.stem + ".virheet.csv")
+    if wait and job["status"] != "completed":
         response = httpx.get(
             config.url.rstrip("/") + f"/api/v1/imports/{job['id']}/errors?format=csv",
             headers={"Authorization": f"Bearer {token}"},
@@ -485,6 +485,8 @@ def import_file(
         )
         report.write_bytes(response.content)
         err.print(f"Errors by row: [bold]{report}[/]")
+    elif wait:
+        report.unlink(missing_ok=True)  # an earlier run's report would tell of errors gone
     if job["status"] == "failed":
         raise typer.Exit(1)
 

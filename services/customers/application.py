@@ -468,8 +468,10 @@ class CustomersApplication(ServiceApplication):
                     data["parent_id"] = str(parent)
             given = check_number(view, data.get("number"), errors)
             match = by_business_id.get(data.get("business_id") or "")
+            matched_by = "business_id"
             if match is None and given is not None:
                 match = self._number_owner(tenant_id, given)
+                matched_by = "number"
             if match is not None:
                 if not update_existing:
                     outcomes.append(
@@ -477,7 +479,9 @@ class CustomersApplication(ServiceApplication):
                             "row": row["row"],
                             "outcome": "skipped",
                             "customer_id": str(match),
-                            "message": "the customer exists already",
+                            "column": matched_by,
+                            "message": f"a customer with this {matched_by.replace('_', ' ')} "
+                            "exists already",
                         }
                     )
                     continue

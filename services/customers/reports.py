@@ -12,12 +12,12 @@ from typing import Any
 
 from psa.customer_rules.settings_view import SettingsView
 from psa.errors import DomainError
+from psa.spreadsheet import neutralize
 from psa.tables import Tables
 
 from .search import Query, Viewer, search
 
 GROUPINGS = ("type", "group", "company_group", "kind")
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 EXPORT_PAGE = 500
 
 
@@ -68,12 +68,6 @@ def _all(tables: Tables, view: SettingsView, viewer: Viewer, query: Query) -> It
         yield from items
         if cursor is None:
             return
-
-
-def neutralize(value: Any) -> str:
-    """A cell value that no spreadsheet runs as a formula."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_START) else text
 
 
 def export_header(view: SettingsView) -> list[str]:

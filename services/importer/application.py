@@ -29,7 +29,7 @@ from psa.tables import Tables, lock_tracking, track
 from .columns import columns, map_headers
 from .domainmodel import FINAL, ImportBatch, ImportJob, batch_id
 from .reader import FileProblem, open_sheet
-from .validation import RULE_COLUMNS, RowChecker, duplicate_key
+from .validation import RowChecker, duplicate_key, rule_column
 
 DEAD_BATCH = (
     "the customers service could not create the customers of this row's batch (the batch is "
@@ -713,12 +713,7 @@ class ImporterApplication(ServiceApplication):
         for outcome in payload["outcomes"]:
             tally[outcome["outcome"]] += 1
             if outcome["outcome"] in ("failed", "skipped"):
-                where = outcome.get("column") or ""
-                key = (
-                    f"field:{where.removeprefix('fields.')}"
-                    if where.startswith("fields.")
-                    else RULE_COLUMNS.get(where, where)
-                )
+                key = rule_column(outcome.get("column") or "")
                 column = headers.get(key, key)
                 message = outcome.get("message") or outcome["outcome"]
                 if outcome["outcome"] == "skipped":

@@ -4,6 +4,7 @@ row at once, each with its column and a message a person understands."""
 from __future__ import annotations
 
 import datetime
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,7 +50,16 @@ RULE_COLUMNS = {
     "contact.name": "contact_name",
     "contact.email": "contact_email",
     "contact.phone": "contact_phone",
+    "relationship.tags": "tags",
 }
+
+
+def rule_column(where: str) -> str:
+    """The column key of a path the customer rules name (`relationship.tags[0]` → `tags`)."""
+    if where.startswith("fields."):
+        return "field:" + re.sub(r"\[\d+\]$", "", where.removeprefix("fields."))
+    base = re.sub(r"\[\d+\]", "", where)
+    return RULE_COLUMNS.get(base, base)
 
 
 @dataclass
@@ -209,14 +219,9 @@ class RowChecker:
         if any(contact_values.values()):
             contact = check_contact(contact_values, rule_errors)
         for where, message in rule_errors:
-            if where.startswith("fields."):
-                errors.append((f"field:{where.removeprefix('fields.')}", message))
-            elif where in RULE_COLUMNS:
-                column = RULE_COLUMNS[where]
-                if not any(e[0] == column for e in errors):
-                    errors.append((column, message))
-            else:
-                errors.append((where, message))
+            column = rule_column(where)
+            if where.startswith("fields.") or not any(e[0] == column for e in errors):
+                errors.append((column, message))
         customer = {
             **details,
             "kind": details.get("kind") or "company",

@@ -171,3 +171,7 @@ def test_psa_import_follows_the_job_and_writes_the_error_report_next_to_the_file
     retry = psa(env, "retry-import", job["id"], "--token", token, ok=False)
     assert retry.returncode == 1
     assert "nothing to send again" in retry.stderr + retry.stdout
+    # The file mended, its import has no errors: the report of the earlier one is gone.
+    register.write_bytes("Nimi\r\nNeljäs Oy\r\n".encode("cp1252"))
+    psa(env, "import", str(register), "--token", token, "--wait", "--json")
+    assert not (tmp_path / "asiakkaat.virheet.csv").exists()

@@ -21,6 +21,7 @@ from psa.customer_rules.projection import SettingsProjection
 from psa.customer_rules.settings_view import SettingsView
 from psa.errors import DomainError, NotReadyError, PermissionDeniedError, ValidationFailed
 from psa.http import POSITION_HEADER, TenantPrincipal
+from psa.spreadsheet import neutralize
 
 from ..application import ImporterApplication, check_options, new_upload_path
 from ..columns import columns, map_headers, mapping_problems
@@ -216,7 +217,7 @@ def _error_lines(app: ImporterApplication, job_id: UUID) -> Iterator[bytes]:
     buffer.write("\ufeff")
     writer.writerow(["Rivi", "Sarake", "Virhe"])
     for count, error in enumerate(app.all_errors(job_id), start=1):
-        writer.writerow([error["row"], error["column"], error["message"]])
+        writer.writerow([error["row"], neutralize(error["column"]), neutralize(error["message"])])
         if count % 500 == 0:
             yield buffer.getvalue().encode()
             buffer.seek(0)

@@ -271,6 +271,14 @@ def test_an_import_creates_the_customers_with_numbers_and_parents(
     assert (again["created"], again["skipped"]) == (0, 5)
     skips = system.http.get(f"{IMPORTS}/{again['id']}/errors", headers=system.admin(tenant))
     assert {e["row"] for e in skips.json()["items"]} == {2, 3, 4, 5, 6}
+    # Each names the column that matched: the business id, else the number.
+    assert {e["row"]: e["column"] for e in skips.json()["items"]} == {
+        2: "Y-tunnus",
+        3: "Y-tunnus",
+        4: "Y-tunnus",
+        5: "Asiakasnumero",
+        6: "Y-tunnus",
+    }
     assert len(customers_of(system, tenant)) == 5
 
     # With update_existing, the rows that match by business id update those customers:
@@ -390,6 +398,15 @@ def test_columns_not_imported_end_the_import_with_errors(system: System, tenant:
     errors = system.http.get(f"{IMPORTS}/{job['id']}/errors", headers=system.admin(tenant))
     messages = {e["column"]: e["message"] for e in errors.json()["items"]}
     assert "'Nimi' is imported as this already" in messages["NIMI"]
+
+
+def test_the_error_report_runs_no_formula_in_a_spreadsheet(system: System, tenant: Tenant):
+    data = b'Nimi;=HYPERLINK("http://x";"y")\r\nA Oy;1\r\n'
+    job = finished(system, tenant, upload(system, tenant, "a.csv", data).json()["id"])
+    report = system.http.get(
+        f"{IMPORTS}/{job['id']}/errors?format=csv", headers=system.admin(tenant)
+    ).content.decode("utf-8-sig")
+    assert "'=HYPERLINK" in report and ";=HYPERLINK" not in report
 
 
 def test_cancel_stops_an_import_between_batches(system: System, tenant: Tenant, monkeypatch):

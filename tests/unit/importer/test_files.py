@@ -470,6 +470,15 @@ def test_a_cell_whose_formula_failed_is_an_error_of_its_column():
     assert row.customer.get("business_id") is None
 
 
+def test_an_error_of_a_tag_names_the_tags_column():
+    checker = RowChecker(view(), "c1", columns(view()))
+    row = checker.check(
+        2, {"name": "T Oy", "tags": "lyhyt;" + "x" * 300, "field:f-alku": "1.3.2025"}
+    )
+    assert [column for column, _ in row.errors] == ["tags"]
+    assert checker.header("tags") == "Tunnisteet"
+
+
 def test_manual_numbering_requires_a_number():
     settings = view(numbering={"mode": "manual", "next_number": 1})
     checker = RowChecker(settings, "c1", columns(settings))

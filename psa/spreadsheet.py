@@ -1,0 +1,14 @@
+"""Cells of the CSV files the services write for people to open in a spreadsheet."""
+
+from __future__ import annotations
+
+from typing import Any
+
+# What a spreadsheet takes for the start of a formula.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralize(value: Any) -> str:
+    """A cell value that no spreadsheet runs as a formula."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_START) else text
