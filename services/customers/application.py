@@ -413,6 +413,7 @@ class CustomersApplication(ServiceApplication):
         row_ids = {r["key"]: import_row_customer_id(UUID(tenant_id), r["key"]) for r in rows}
         created_before = self.existing(list(row_ids.values()))
         taken: set[int] = set()  # automatic numbers found taken by hand
+        updated_rows: dict[UUID, int] = {}  # customer → the row of this batch that updates it
 
         def failed(row: dict[str, Any], errors: Errors) -> None:
             column, message = errors[0]
@@ -473,6 +474,15 @@ class CustomersApplication(ServiceApplication):
                 match = self._number_owner(tenant_id, given)
                 matched_by = "number"
             if match is not None:
+                if update_existing and match in updated_rows:
+                    errors.append(
+                        (
+                            matched_by,
+                            f"the same customer as row {updated_rows[match]}, which updates it",
+                        )
+                    )
+                    failed(row, errors)
+                    continue
                 if not update_existing:
                     outcomes.append(
                         {
@@ -496,6 +506,7 @@ class CustomersApplication(ServiceApplication):
                     created.append(NumberIndex.taken(tenant_id, given, match))
                     updated.change_number(actor.pair, given)
                 aggregates.append(updated)
+                updated_rows[match] = row["row"]
                 outcomes.append(
                     {
                         "row": row["row"],
@@ -580,10 +591,14 @@ class CustomersApplication(ServiceApplication):
             errors.append(("number", f"the number {number} is taken"))
         contact = None
         if data.get("contact"):
-            contact = check_contact(data["contact"], errors)
-            names = {" ".join(c["name"].split()).casefold() for c in customer.contacts}
-            if " ".join((contact["name"] or "").split()).casefold() in names:
-                contact = None  # the customer has this contact person already
+            names = {  # the importing company's contact persons (the others it cannot see)
+                " ".join(c["name"].split()).casefold()
+                for c in customer.contacts
+                if c.get("company_id") in (actor.company_id, None)
+            }
+            name = " ".join(str(data["contact"].get("name") or "").split()).casefold()
+            if name not in names:  # else the customer has this contact person already
+                contact = check_contact(data["contact"], errors)
         given = {
             key: value
             for key, value in data.items()

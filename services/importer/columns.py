@@ -170,7 +170,7 @@ def mapping_problems(
     `mapping` field: a file column it names that the file lacks, a column of the import
     that does not exist, or two file columns mapped to one."""
     present = {header_key(h) for h in headers if str(h or "").strip()}
-    names = {header_key(n): c.key for c in known for n in (c.header, c.key, *c.english)}
+    names = _names(known)
     problems: list[tuple[str, str]] = []
     targets: dict[str, str] = {}
     for source, target in given.items():
@@ -192,47 +192,60 @@ def mapping_problems(
     return problems
 
 
-def map_headers(
-    headers: list[Any], known: list[Column], given: dict[str, str | None] | None = None
-) -> Mapping:
-    """Match the file's headers to columns: by the mapping given (a header to a column key,
-    Finnish or English header; nothing to leave it out), else by name, Finnish or English."""
+def _names(known: list[Column]) -> dict[str, str]:
+    """Every name a column is known by (its header, key and English names) → its key."""
     names: dict[str, str] = {}
     for column in known:
         for name in (column.header, column.key, *column.english):
             names.setdefault(header_key(name), column.key)
+    return names
+
+
+def map_headers(
+    headers: list[Any], known: list[Column], given: dict[str, str | None] | None = None
+) -> Mapping:
+    """Match the file's headers to columns: by the mapping given (a header to a column key,
+    Finnish or English header; nothing to leave it out), else by name, Finnish or English.
+    A column the mapping feeds is fed by that file column, not by one that has its name."""
+    names = _names(known)
     wanted = {header_key(k): v for k, v in (given or {}).items()}
     positions: dict[int, str] = {}
-    unknown: list[str] = []
+    unknown: dict[int, str] = {}  # position → label
     first: dict[str, str] = {}  # column key → the label of the file column that feeds it
     repeated: dict[str, str] = {}
 
     def feed(position: int, label: str, key: str) -> None:
         if key in first:  # the first column of a key is imported, the others reported
             repeated[label] = first[key]
-            unknown.append(label)
+            unknown[position] = label
         else:
             first[key] = label
             positions[position] = key
 
-    for position, header in enumerate(headers):
-        label = str(header or "").strip()
-        if not label:
+    labels = [(p, str(h or "").strip()) for p, h in enumerate(headers)]
+    labels = [(p, label) for p, label in labels if label]
+    # The columns the mapping names first: they feed their columns whatever else is there.
+    for position, label in labels:
+        if header_key(label) not in wanted:
             continue
+        target = wanted[header_key(label)]
+        if target is None or target == "":
+            continue  # mapped to nothing: not imported
+        resolved = names.get(header_key(target))
+        if resolved is None:
+            unknown[position] = label
+        else:
+            feed(position, label, resolved)
+    for position, label in labels:
         key = header_key(label)
         if key in wanted:
-            target = wanted[key]
-            if target is None or target == "":
-                continue  # mapped to nothing: not imported
-            resolved = names.get(header_key(target))
-            if resolved is None:
-                unknown.append(label)
-                continue
-            feed(position, label, resolved)
-        elif key in names:
+            continue
+        if key in names:
             feed(position, label, names[key])
         else:
-            unknown.append(label)
+            unknown[position] = label
     present = set(positions.values())
     missing = [c for c in known if c.required and c.key not in present]
-    return Mapping(positions, unknown, missing, repeated)
+    return Mapping(
+        dict(sorted(positions.items())), [unknown[p] for p in sorted(unknown)], missing, repeated
+    )

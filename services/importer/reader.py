@@ -51,6 +51,7 @@ class Sheet:
     delimiter: str | None = None
     first_row: tuple[Any, ...] | None = None  # the header row, as read when the file was opened
     whole: bool = False  # an XLSX calamine can hold, read whole
+    lossy: bool = False  # a CSV not all text in its encoding: its cells may hold U+FFFD
 
     def rows(self) -> Iterator[tuple[int, list[Any]]]:
         """(row number as a spreadsheet shows it, values); the header is row 1."""
@@ -108,15 +109,17 @@ def open_sheet(path: Path, filename: str) -> Sheet:
         return replace(sheet, first_row=tuple(sheet.headers()))
     if b"\x00" in head:
         raise FileProblem("the file is neither CSV nor an Excel workbook (.xlsx)")
-    encoding = _encoding(path, head)
+    encoding, lossy = _encoding(path, head)
     text = head.decode(encoding, errors="replace")
-    sheet = Sheet(path, "csv", encoding, _delimiter(text))
+    sheet = Sheet(path, "csv", encoding, _delimiter(text), lossy=lossy)
     return replace(sheet, first_row=tuple(sheet.headers()))
 
 
-def _encoding(path: Path, head: bytes) -> str:
+def _encoding(path: Path, head: bytes) -> tuple[str, bool]:
+    """The file's encoding, and whether it is not all text in it (bytes that are not are
+    read as U+FFFD, which the checks report)."""
     if head.startswith(codecs.BOM_UTF8):
-        return "utf-8-sig"
+        return "utf-8-sig", False
     decoder = codecs.getincrementaldecoder("utf-8")()
     try:
         with path.open("rb") as handle:
@@ -124,29 +127,27 @@ def _encoding(path: Path, head: bytes) -> str:
                 decoder.decode(chunk)
             decoder.decode(b"", final=True)
     except UnicodeDecodeError:
-        return "utf-8" if _mostly_utf8(path) else "cp1252"
-    return "utf-8"
+        return ("utf-8" if _mostly_utf8(path) else "cp1252"), True
+    return "utf-8", False
 
 
 # A character of two, three or four bytes in UTF-8; any other byte over 0x7f is not UTF-8.
 _UTF8_SEQUENCE = re.compile(
     rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
 )
-_HIGH = re.compile(rb"[\x80-\xff]")
+_HIGH_BYTES = bytes(range(0x80, 0x100))
+_SAMPLE = 4 * 1024 * 1024
 
 
 def _mostly_utf8(path: Path) -> bool:
-    """Whether a file that is not all UTF-8 is UTF-8 with a few stray bytes (more of its
-    non-ASCII bytes form UTF-8 characters than not), rather than Windows-1252, whose
-    letters seldom do. Its stray bytes are read as U+FFFD, which the checks report."""
-    valid = invalid = 0
+    """Whether a file that is not all UTF-8 is UTF-8 with a few stray bytes (more of the
+    non-ASCII bytes of its first 4 MiB form UTF-8 characters than not), rather than
+    Windows-1252, whose letters seldom do."""
     with path.open("rb") as handle:
-        while chunk := handle.read(1024 * 1024):
-            sequences = _UTF8_SEQUENCE.findall(chunk)
-            in_sequences = sum(len(s) for s in sequences)
-            valid += len(sequences)
-            invalid += len(_HIGH.findall(chunk)) - in_sequences
-    return valid > invalid
+        sample = handle.read(_SAMPLE)
+    rest, characters = _UTF8_SEQUENCE.subn(b"", sample)
+    stray = len(rest) - len(rest.translate(None, _HIGH_BYTES))
+    return characters > stray
 
 
 def _delimiter(text: str) -> str:

@@ -17,6 +17,7 @@ from psa.streams.runtime import Poller
 from .application import ImporterApplication
 
 log = logging.getLogger("psa.importer")
+FAILED_PAUSE = 10.0  # seconds before a job whose run failed is tried again
 
 
 class ImportRunner(Poller):
@@ -30,6 +31,7 @@ class ImportRunner(Poller):
         self.poll_interval = poll_interval
         self.concurrency = max(1, concurrency)
         self._kicked = threading.Event()
+        self._failed: dict[UUID, float] = {}  # job → when its run failed (not cut short by saves)
 
     def wake(self) -> None:
         self._kicked.set()
@@ -50,7 +52,11 @@ class ImportRunner(Poller):
                 for tenant_id, job_id in self._next_jobs():
                     if len(running) >= self.concurrency:
                         break
-                    if tenant_id in running or now - resting.get(job_id, -1e9) < self.poll_interval:
+                    if (
+                        tenant_id in running
+                        or now - resting.get(job_id, -1e9) < self.poll_interval
+                        or now - self._failed.get(job_id, -1e9) < FAILED_PAUSE
+                    ):
                         continue
                     running[tenant_id] = pool.submit(self._run, job_id, resting)
                 if not running:
@@ -66,8 +72,9 @@ class ImportRunner(Poller):
             job = self.app.run(job_id, lambda: self._stopping)
         except Exception:  # this job's failure: the others go on; it is tried again later
             log.exception("import %s could not be run; trying again", job_id)
-            resting[job_id] = time.monotonic()
+            self._failed[job_id] = time.monotonic()
             return
+        self._failed.pop(job_id, None)
         if not job.final:
             resting[job_id] = time.monotonic()
 

@@ -117,10 +117,24 @@ SPREADSHEET_ERRORS = frozenset(
 class RowChecker:
     """Checks rows against one tenant's settings, as a given company's user adds them."""
 
-    def __init__(self, view: SettingsView, company_id: str, columns: list[Column]) -> None:
+    def __init__(
+        self, view: SettingsView, company_id: str, columns: list[Column], lossy: bool = False
+    ) -> None:
         self.view = view
         self.company_id = company_id
         self.columns = {c.key: c for c in columns}
+        self.lossy = lossy  # the file's cells may hold U+FFFD for bytes that were not text
+        self._found: dict[tuple[str, str], str | None] = {}
+
+    def _by_name(self, collection: str, wanted: str) -> str | None:
+        """`_by_name` in a collection of the settings, remembered: a file names the same few
+        groups and users in row after row."""
+        key = (collection, wanted)
+        if key not in self._found:
+            if len(self._found) >= 10_000:  # a file of names that are all different
+                self._found.clear()
+            self._found[key] = _by_name(self.view.document[collection], wanted)
+        return self._found[key]
 
     def header(self, key: str) -> str:
         column = self.columns.get(key)
@@ -130,17 +144,20 @@ class RowChecker:
         view = self.view
         document = view.document
         errors: list[tuple[str, str]] = []
-        failed_formulas = [key for key, value in values.items() if value in SPREADSHEET_ERRORS]
+        failed_formulas = []
+        for key, value in values.items():
+            if type(value) is str:
+                if value[:1] == "#" and value in SPREADSHEET_ERRORS:
+                    failed_formulas.append(key)
+                elif self.lossy and "\ufffd" in value:
+                    errors.append(
+                        (key, f"'{value}' has bytes that are not text in the file's encoding")
+                    )
         if failed_formulas:
             values = dict(values)
             for key in failed_formulas:
                 errors.append((key, f"the cell holds the spreadsheet error {values[key]}"))
                 values[key] = None
-        for key, value in values.items():
-            if type(value) is str and "\ufffd" in value:
-                errors.append(
-                    (key, f"'{value}' has bytes that are not text in the file's encoding")
-                )
         data: dict[str, Any] = {"name": _text(values.get("name")) or None}
         kind_text = _text(values.get("kind"))
         if kind_text:
@@ -153,7 +170,7 @@ class RowChecker:
             data["business_id"] = business_id
         company_group = _text(values.get("company_group"))
         if company_group:
-            found = _by_name(document["company_groups"], company_group)
+            found = self._by_name("company_groups", company_group)
             if found is None:
                 errors.append(("company_group", f"no company group named '{company_group}'"))
             data["company_group_id"] = found
@@ -179,7 +196,7 @@ class RowChecker:
         for key, items in (("type", "customer_types"), ("group", "customer_groups")):
             text = _text(values.get(key))
             if text:
-                found = _by_name(document[items], text)
+                found = self._by_name(items, text)
                 what = "customer type" if key == "type" else "customer group"
                 if found is None:
                     names = ", ".join(
@@ -192,7 +209,7 @@ class RowChecker:
             relationship_data["group_id"] = None
         manager = _text(values.get("account_manager"))
         if manager:
-            found = _by_name(document["users"], manager)
+            found = self._by_name("users", manager)
             if found is None:
                 errors.append(("account_manager", f"no user named '{manager}'"))
             else:
@@ -218,9 +235,13 @@ class RowChecker:
         }
         if any(contact_values.values()):
             contact = check_contact(contact_values, rule_errors)
+        # A column the reading of the row found wrong already (a name that matched nothing,
+        # say) does not also get the rules' error for the value it became; the rules' own
+        # errors of a column are all reported (two tags too long).
+        flagged = {column for column, _ in errors}
         for where, message in rule_errors:
             column = rule_column(where)
-            if where.startswith("fields.") or not any(e[0] == column for e in errors):
+            if column not in flagged and (column, message) not in errors:
                 errors.append((column, message))
         customer = {
             **details,
