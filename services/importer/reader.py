@@ -127,27 +127,35 @@ def _encoding(path: Path, head: bytes) -> tuple[str, bool]:
                 decoder.decode(chunk)
             decoder.decode(b"", final=True)
     except UnicodeDecodeError:
-        return ("utf-8" if _mostly_utf8(path) else "cp1252"), True
+        if _mostly_utf8(path):
+            return "utf-8", True
+        return "cp1252", _has_bytes(path, _NOT_CP1252)
     return "utf-8", False
 
 
-# A character of two, three or four bytes in UTF-8; any other byte over 0x7f is not UTF-8.
-_UTF8_SEQUENCE = re.compile(
-    rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
-)
-_HIGH_BYTES = bytes(range(0x80, 0x100))
-_SAMPLE = 4 * 1024 * 1024
+_NOT_CP1252 = (b"\x81", b"\x8d", b"\x8f", b"\x90", b"\x9d")  # no character in Windows-1252
+
+
+def _has_bytes(path: Path, wanted: tuple[bytes, ...]) -> bool:
+    with path.open("rb") as handle:
+        while chunk := handle.read(1024 * 1024):
+            if any(byte in chunk for byte in wanted):
+                return True
+    return False
+
+
+_SAMPLE = 1024 * 1024
 
 
 def _mostly_utf8(path: Path) -> bool:
     """Whether a file that is not all UTF-8 is UTF-8 with a few stray bytes (more of the
-    non-ASCII bytes of its first 4 MiB form UTF-8 characters than not), rather than
-    Windows-1252, whose letters seldom do."""
+    non-ASCII characters of its first MiB read as UTF-8 are characters than stray bytes),
+    rather than Windows-1252, whose letters seldom form UTF-8 characters."""
     with path.open("rb") as handle:
-        sample = handle.read(_SAMPLE)
-    rest, characters = _UTF8_SEQUENCE.subn(b"", sample)
-    stray = len(rest) - len(rest.translate(None, _HIGH_BYTES))
-    return characters > stray
+        text = handle.read(_SAMPLE).decode("utf-8", errors="replace")
+    stray = text.count("\ufffd")
+    non_ascii = len(text) - len(text.encode("ascii", errors="ignore"))
+    return non_ascii - stray > stray
 
 
 def _delimiter(text: str) -> str:

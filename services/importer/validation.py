@@ -145,7 +145,11 @@ class RowChecker:
         document = view.document
         errors: list[tuple[str, str]] = []
         failed_formulas = []
-        for key, value in values.items():
+        try:  # a CSV row, all text: one look at all of it
+            suspect = "#" in "\x00".join(values.values()) or self.lossy
+        except TypeError:  # a workbook's row, with numbers and dates
+            suspect = True
+        for key, value in values.items() if suspect else ():
             if type(value) is str:
                 if value[:1] == "#" and value in SPREADSHEET_ERRORS:
                     failed_formulas.append(key)

@@ -136,8 +136,11 @@ def test_utf8_with_a_stray_byte_is_read_as_utf8_and_the_byte_reported(tmp_path):
     assert [column for column, _ in row.errors] == ["city"]
     # A Windows-1252 file is still read as such: its letters are seldom UTF-8 by chance.
     text = "Nimi;Postitoimipaikka\nÄänekoski Oy;Jyväskylä\nÖljy Oy;Pori\n"
-    _, rows = rows_of(write(tmp_path, "b.csv", text.encode("cp1252")))
-    assert rows[0] == (2, ["Äänekoski Oy", "Jyväskylä"])
+    sheet = open_sheet(write(tmp_path, "b.csv", text.encode("cp1252")), "b.csv")
+    assert next(iter(sheet.rows())) == (2, ["Äänekoski Oy", "Jyväskylä"])
+    assert not sheet.lossy  # every byte is a character: no cell needs looking at
+    lossy = open_sheet(write(tmp_path, "c.csv", text.encode("cp1252") + b"X\x81;Y\n"), "c.csv")
+    assert lossy.lossy
 
 
 def test_utf8_with_bom(tmp_path):
