@@ -364,7 +364,9 @@ class ImporterApplication(ServiceApplication):
         if mapping.missing_required:
             missing = ", ".join(c.header for c in mapping.missing_required)
             return "failed", {}, f"required columns are missing: {missing}"
-        checker = RowChecker(view, job.company_id, known, lossy=sheet.lossy)
+        checker = RowChecker(
+            view, job.company_id, known, lossy=sheet.lossy, cell_errors=not sheet.whole
+        )
         business_ids: dict[str, int] = {}
         numbers: dict[str, int] = {}
         parents: dict[int, str] = {}

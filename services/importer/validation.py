@@ -118,12 +118,20 @@ class RowChecker:
     """Checks rows against one tenant's settings, as a given company's user adds them."""
 
     def __init__(
-        self, view: SettingsView, company_id: str, columns: list[Column], lossy: bool = False
+        self,
+        view: SettingsView,
+        company_id: str,
+        columns: list[Column],
+        lossy: bool = False,
+        cell_errors: bool = True,
     ) -> None:
         self.view = view
         self.company_id = company_id
         self.columns = {c.key: c for c in columns}
         self.lossy = lossy  # the file's cells may hold U+FFFD for bytes that were not text
+        # The file's cells may hold failed formulas (not a workbook read whole: the reader
+        # takes one with error cells the other way).
+        self.cell_errors = cell_errors
         self._found: dict[tuple[str, str], str | None] = {}
 
     def _by_name(self, collection: str, wanted: str) -> str | None:
@@ -145,10 +153,12 @@ class RowChecker:
         document = view.document
         errors: list[tuple[str, str]] = []
         failed_formulas = []
-        try:  # a CSV row, all text: one look at all of it
-            suspect = "#" in "\x00".join(values.values()) or self.lossy
-        except TypeError:  # a workbook's row, with numbers and dates
-            suspect = True
+        suspect = self.lossy
+        if self.cell_errors and not suspect:
+            try:  # a CSV row, all text: one look at all of it
+                suspect = "#" in "\x00".join(values.values())
+            except TypeError:  # a workbook's row, with numbers and dates
+                suspect = True
         for key, value in values.items() if suspect else ():
             if type(value) is str:
                 if value[:1] == "#" and value in SPREADSHEET_ERRORS:
