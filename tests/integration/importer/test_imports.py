@@ -146,6 +146,13 @@ def test_cancelling_an_ended_import_is_refused(system: System, tenant: Tenant):
     assert response.status_code == 409
 
 
+def imported(system: System, tenant: Tenant, name: str, data: bytes, **options: Any) -> Any:
+    """Import a file for real and wait for the job's end."""
+    response = upload(system, tenant, name, data, dry_run=False, **options)
+    assert response.status_code == 202, response.text
+    return finished(system, tenant, response.json()["id"])
+
+
 def customers_of(system: System, tenant: Tenant) -> dict[str, dict[str, Any]]:
     response = system.http.get(
         "/api/v1/customers?limit=500&sort=number", headers=system.admin(tenant)
@@ -302,35 +309,19 @@ def test_an_import_creates_the_customers_with_numbers_and_parents(
     ]
     # Again: the contact person is there already, and a number taken is refused.
     again = "Nimi;Y-tunnus;Asiakasnumero;Yhteyshenkilö\r\nKolmas Oy;1572860-0;500;kaisa kolmas\r\n"
-    refused = finished(
-        system,
-        tenant,
-        upload(system, tenant, "b.csv", again.encode(), dry_run=False, update_existing=True).json()[
-            "id"
-        ],
-    )
+    refused = imported(system, tenant, "b.csv", again.encode(), update_existing=True)
     assert (refused["updated"], refused["failed"]) == (0, 1), refused
     errors = system.http.get(f"{IMPORTS}/{refused['id']}/errors", headers=system.admin(tenant))
     assert "500" in errors.json()["items"][0]["message"]
     kept = again.replace(";500;", ";700;").encode()
-    same = finished(
-        system,
-        tenant,
-        upload(system, tenant, "c.csv", kept, dry_run=False, update_existing=True).json()["id"],
-    )
+    same = imported(system, tenant, "c.csv", kept, update_existing=True)
     assert (same["status"], same["updated"]) == ("completed", 1), same
     kolmas = customers_of(system, tenant)["Kolmas Oy"]
     assert (kolmas["number"], len(kolmas["contacts"])) == ("700", 1)
     # Two rows of one batch that find the same customer: the first updates it, the other
     # fails naming it (the batch's other rows go on).
     twice = "Nimi;Y-tunnus;Asiakasnumero\r\nK1 Oy;1572860-0;\r\nK2 Oy;;700\r\nUusi Oy;;\r\n"
-    both = finished(
-        system,
-        tenant,
-        upload(system, tenant, "d.csv", twice.encode(), dry_run=False, update_existing=True).json()[
-            "id"
-        ],
-    )
+    both = imported(system, tenant, "d.csv", twice.encode(), update_existing=True)
     assert (both["updated"], both["failed"], both["created"]) == (1, 1, 1), both
     errors = system.http.get(f"{IMPORTS}/{both['id']}/errors", headers=system.admin(tenant))
     (error,) = errors.json()["items"]
