@@ -468,6 +468,8 @@ class CustomersApplication(ServiceApplication):
                 else:
                     data["parent_id"] = str(parent)
             given = check_number(view, data.get("number"), errors)
+            if given is not None and given.casefold() in numbers_in_batch:
+                errors.append(("number", f"the number {given} is taken"))  # by an earlier row
             match = by_business_id.get(data.get("business_id") or "")
             matched_by = "business_id"
             if match is None and given is not None:
@@ -495,8 +497,6 @@ class CustomersApplication(ServiceApplication):
                         }
                     )
                     continue
-                if given is not None and given.casefold() in numbers_in_batch:
-                    errors.append(("number", f"the number {given} is taken"))
                 updated = self._import_update(view, actor, tenant_id, match, data, given, errors)
                 if errors or updated is None:
                     failed(row, errors or [("customer", "could not be updated")])
@@ -524,8 +524,6 @@ class CustomersApplication(ServiceApplication):
                 [("contact", data["contact"])] if data.get("contact") else [],
                 errors,
             )
-            if given is not None and given.casefold() in numbers_in_batch:
-                errors.append(("number", f"the number {given} is taken"))
             if errors:
                 failed(row, errors)
                 continue

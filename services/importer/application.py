@@ -176,16 +176,16 @@ class ImporterApplication(ServiceApplication):
             raise NotFoundError(self.not_found_message)
         return job
 
-    def unfinished(self) -> list[UUID]:
-        """Jobs queued or under way, oldest first."""
+    def unfinished(self) -> list[tuple[UUID, str]]:
+        """Jobs queued or under way, with their tenants."""
         with self.tables.transaction(commit=False) as cursor:
             self.tables.execute(
                 cursor,
-                f"SELECT job_id FROM {self.tables.name('import_job')} WHERE status NOT IN "
-                f"({', '.join('?' for _ in FINAL)})",
+                f"SELECT job_id, tenant_id FROM {self.tables.name('import_job')} WHERE status "
+                f"NOT IN ({', '.join('?' for _ in FINAL)})",
                 FINAL,
             )
-            return [UUID(row["job_id"]) for row in cursor.fetchall()]
+            return [(UUID(row["job_id"]), row["tenant_id"]) for row in cursor.fetchall()]
 
     def describe(self, tenant_id: str, job_id: UUID) -> dict[str, Any]:
         """A job as its status page shows it: the counts of the batches executed so far."""

@@ -171,18 +171,8 @@ class ImportBatch(Aggregate):
     importer's relay. Its id derives from the job and the batch's number, so a resumed job
     that makes the same batch again cannot queue it twice."""
 
-    class Queued(Aggregate.Created):
-        tenant_id: str
-        actor_id: str
-        actor_name: str
-        job_id: str
-        batch: int
-        company_id: str
-        update_existing: bool
-        rows: list[dict[str, Any]]
-
-    class Requeued(Aggregate.Event):
-        """The same rows sent again (the customers service gave up on them before)."""
+    class Command(Aggregate.Event):
+        """An event that carries the batch's command: its rows, and who sends them."""
 
         tenant_id: str
         actor_id: str
@@ -195,6 +185,12 @@ class ImportBatch(Aggregate):
 
         def apply(self, aggregate: Aggregate) -> None:
             pass
+
+    class Queued(Command, Aggregate.Created):
+        """The batch's command, first sent."""
+
+    class Requeued(Command):
+        """The same rows sent again (the customers service gave up on them before)."""
 
     def requeue(self, queued: ImportBatch.Queued) -> None:
         """Send the rows of the batch's first command (`queued`) again."""
@@ -224,9 +220,9 @@ class ImportBatch(Aggregate):
         pass
 
 
-# The command a batch carries: the fields of `Requeued` beyond those of every event.
+# The command a batch carries: the fields of `Command` beyond those of every event.
 _COMMAND = tuple(
     f.name
-    for f in dataclasses.fields(ImportBatch.Requeued)
+    for f in dataclasses.fields(ImportBatch.Command)
     if f.name not in {e.name for e in dataclasses.fields(Aggregate.Event)}
 )

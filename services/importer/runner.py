@@ -10,6 +10,7 @@ import logging
 import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from datetime import datetime
 from uuid import UUID
 
 from psa.streams.runtime import Poller
@@ -32,6 +33,7 @@ class ImportRunner(Poller):
         self.concurrency = max(1, concurrency)
         self._kicked = threading.Event()
         self._failed: dict[UUID, float] = {}  # job → when its run failed (not cut short by saves)
+        self._uploaded: dict[UUID, datetime] = {}  # job → when it was uploaded
 
     def wake(self) -> None:
         self._kicked.set()
@@ -80,11 +82,13 @@ class ImportRunner(Poller):
 
     def _next_jobs(self) -> list[tuple[str, UUID]]:
         """Each tenant's oldest unfinished job, oldest first."""
-        jobs = sorted(
-            (self.app.read(job_id) for job_id in self.app.unfinished()),
-            key=lambda job: job.created_on,
-        )
+        jobs = self.app.unfinished()
+        # Read once per job (it does not change), kept while the job is unfinished.
+        self._uploaded = {
+            job_id: self._uploaded.get(job_id) or self.app.read(job_id).created_on
+            for job_id, _ in jobs
+        }
         first: dict[str, UUID] = {}
-        for job in jobs:
-            first.setdefault(job.tenant_id, job.id)
+        for job_id, tenant_id in sorted(jobs, key=lambda job: self._uploaded[job[0]]):
+            first.setdefault(tenant_id, job_id)
         return [(tenant_id, job_id) for tenant_id, job_id in first.items()]

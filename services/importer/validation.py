@@ -91,21 +91,19 @@ def _by_name(items: dict[str, dict[str, Any]], wanted: str) -> str | None:
     ("Saatio" finds "Säätiö" unless there is a "Saatio" as well)."""
     if wanted in items:
         return wanted
-    for loose in (False, True):
-        key = header_key(wanted) if loose else " ".join(wanted.split()).casefold()
-        found = [
-            item_id
-            for item_id, item in items.items()
-            if (header_key(item["name"]) if loose else " ".join(item["name"].split()).casefold())
-            == key
-        ]
-        if len(found) > 1:  # an archived item's name may be taken again: the live one
-            found = [i for i in found if not items[i].get("archived")] or found
-        if len(found) == 1 or (found and not loose):
-            return found[0]
+    for compare in (_name_key, header_key):
+        key = compare(wanted)
+        found = [item_id for item_id, item in items.items() if compare(item["name"]) == key]
+        # An archived item's name may be taken again: the live one is meant.
+        found = [i for i in found if not items[i].get("archived")] or found
         if found:
-            return None  # more than one is as near: none is meant
+            return found[0] if len(found) == 1 else None  # as near to two: none is meant
     return None
+
+
+def _name_key(name: str) -> str:
+    """A name as names are unique: case and spacing aside."""
+    return " ".join(name.split()).casefold()
 
 
 # A formula that failed, as a workbook stores it (and a CSV saved from it writes it).
@@ -250,8 +248,8 @@ class RowChecker:
         if any(contact_values.values()):
             contact = check_contact(contact_values, rule_errors)
         # A column the reading of the row found wrong already (a name that matched nothing,
-        # say) does not also get the rules' error for the value it became; the rules' own
-        # errors of a column are all reported (two tags too long).
+        # say) does not also get the rules' error for the value it became; the rules'
+        # different errors of one column are all reported, the same one once.
         flagged = {column for column, _ in errors}
         for where, message in rule_errors:
             column = rule_column(where)
