@@ -8,6 +8,7 @@ which is how a service's outbox relay publishes at once instead of at its next p
 
 from __future__ import annotations
 
+import os
 import random
 import threading
 import time
@@ -24,7 +25,7 @@ from eventsourcing.domain import BaseAggregate, CanMutateAggregate
 from eventsourcing.persistence import IntegrityError
 
 from .errors import NotFoundError, VersionMismatchError
-from .persistence import binary_event_inserts
+from .persistence import binary_event_inserts, guard_held_writer
 from .transcoder import FastJSONTranscoder
 
 T = TypeVar("T")
@@ -107,6 +108,7 @@ class ServiceApplication(Application[UUID]):
             # holding it waits for the interpreter lock between its statements, and writes
             # failed for that. They wait as long as for the file's lock.
             pool.pool_timeout = max(pool.pool_timeout, 30.0)
+            guard_held_writer(pool, strict=os.environ.get("PSA_STRICT_CONNECTIONS") == "1")
         self._locks: dict[UUID, threading.RLock] = {}
         self._locks_guard = threading.Lock()
         self.save_listeners: list[Callable[[], None]] = []

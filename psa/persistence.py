@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from .config import Config
@@ -72,3 +73,40 @@ def binary_event_inserts(recorder: Any) -> None:
     text = statement.as_string(None)
     if text.count("%s") == 1 and "unnest(%s::" in text:
         recorder.insert_events_statement = SQL(text.replace("%s", "%b"))  # type: ignore[arg-type]
+
+
+class HeldWriterError(RuntimeError):
+    """A thread that holds a SQLite store's writer connection asked for another connection."""
+
+
+def guard_held_writer(pool: Any, strict: bool) -> None:
+    """Catch a thread asking for a connection while it holds the store's writer connection.
+
+    The library's pool hands connections out in turn: a thread waiting for the writer holds
+    everyone's turn, so the thread that has the writer and asks for any other connection
+    waits for the waiter, which waits for it, until the pool's timeout (30 s) fails one of
+    them. Code must ask for what it reads before its write transaction, or read with that
+    transaction's cursor. `strict` (the tests) raises at once, whether or not another thread
+    happens to be waiting; otherwise the pool runs as the library made it."""
+    if not strict:
+        return
+    local = threading.local()
+    get_connection, put_connection = pool.get_connection, pool.put_connection
+
+    def guarded_get(timeout: float | None = None, *, is_writer: bool | None = None) -> Any:
+        if getattr(local, "writer", False):
+            raise HeldWriterError(
+                "a connection was asked for by a thread that holds the writer connection"
+            )
+        connection = get_connection(timeout, is_writer=is_writer)
+        if is_writer:
+            local.writer = True
+        return connection
+
+    def guarded_put(connection: Any) -> None:
+        if connection.is_writer:
+            local.writer = False
+        put_connection(connection)
+
+    pool.get_connection = guarded_get
+    pool.put_connection = guarded_put

@@ -18,6 +18,9 @@ import pytest
 from psa.config import Config
 
 RUN_ID = uuid.uuid4().hex[:8]
+# A thread that holds a SQLite store's writer and asks for another connection fails at once
+# (see psa.persistence.guard_held_writer), here and in the services the tests start.
+os.environ["PSA_STRICT_CONNECTIONS"] = "1"
 
 
 def _postgres_settings() -> dict[str, Any]:

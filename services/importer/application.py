@@ -75,6 +75,14 @@ _TABLES = {
 }
 
 
+@dataclass(frozen=True)
+class BatchContext:
+    """What recording a batch's outcome needs of its job and the tenant's settings."""
+
+    retrying: dict[str, int]  # the job's batches sent again, with their commands' versions
+    headers: dict[str, str]  # the columns' headers, to name them in the errors
+
+
 @dataclass
 class Checked:
     """What checking a file's rows found, for queueing its valid rows."""
@@ -553,6 +561,9 @@ class ImporterApplication(ServiceApplication):
         job_to_finish = None
         if not self.follows(event):
             return  # no write at all; a replay of it is as harmless
+        context = None
+        if kind == "ImportBatchExecuted":
+            context = self._batch_context(payload["job_id"])
         with t.transaction() as cursor:
             if position <= lock_tracking(t, cursor, "customer_events"):
                 return
@@ -585,18 +596,28 @@ class ImporterApplication(ServiceApplication):
                 # Every import's customers join the register; only this importer's jobs
                 # are counted here.
                 self._register_outcomes(cursor, payload, event["tenant_id"])
-                if self._is_ours(cursor, payload["job_id"]):
+                if context is not None:
                     job_to_finish = UUID(payload["job_id"])
-                    self._record_batch(cursor, payload, event["tenant_id"])
+                    self._record_batch(cursor, payload, context)
             track(t, cursor, "customer_events", position)
         if job_to_finish is not None:
             self._outcome_recorded()
             self.finish_if_done(job_to_finish)
 
-    def _is_ours(self, cursor: Any, job_id: str) -> bool:
-        t = self.tables
-        t.execute(cursor, f"SELECT 1 FROM {t.name('import_job')} WHERE job_id = ?", (job_id,))
-        return cursor.fetchone() is not None
+    def _batch_context(self, job_id: str) -> BatchContext | None:
+        """What recording a batch's outcome reads besides the tables it writes; None if the
+        job is not this importer's. Read before the write transaction: a thread holding the
+        store's writer must not ask for another connection (`psa.persistence`)."""
+        try:
+            job: ImportJob = self.read(UUID(job_id))
+        except NotFoundError:
+            return None
+        return self._context_of(job)
+
+    def _context_of(self, job: ImportJob) -> BatchContext:
+        view = self.settings_of(job.tenant_id)
+        headers = {c.key: c.header for c in columns(view)} if view is not None else {}
+        return BatchContext(dict(job.retrying), headers)
 
     def _register_outcomes(self, cursor: Any, payload: dict[str, Any], event_tenant: str) -> None:
         t = self.tables
@@ -629,9 +650,10 @@ class ImporterApplication(ServiceApplication):
         if payload.get("type") != "ImportBatchQueued":
             return
         job_id = str(payload["job_id"])
+        context = self._batch_context(job_id)
+        if context is None:
+            return
         with self.tables.transaction() as cursor:
-            if not self._is_ours(cursor, job_id):
-                return
             outcomes = [
                 {"row": row["row"], "outcome": "failed", "column": None, "message": DEAD_BATCH}
                 for row in payload["rows"]
@@ -639,7 +661,7 @@ class ImporterApplication(ServiceApplication):
             self._record_batch(
                 cursor,
                 {"job_id": job_id, "batch": payload["batch"], "outcomes": outcomes},
-                str(envelope["tenant_id"]),
+                context,
                 given_up=int(envelope.get("aggregate_version") or 1),
             )
         self._outcome_recorded()
@@ -664,7 +686,7 @@ class ImporterApplication(ServiceApplication):
         self,
         cursor: Any,
         payload: dict[str, Any],
-        event_tenant: str,
+        context: BatchContext,
         given_up: int | None = None,
     ) -> None:
         """Count a batch's outcomes and report its rows' errors, once per batch: an outcome
@@ -687,7 +709,7 @@ class ImporterApplication(ServiceApplication):
             if attempt is None or (given_up is not None and given_up <= int(attempt)):
                 return
             # Given up on: only its sending again (`retry`) is awaited in its place.
-            sent_again = self.read(UUID(job_id)).retrying.get(str(batch), 0)
+            sent_again = context.retrying.get(str(batch), 0)
             if sent_again <= int(attempt):
                 if given_up is None:  # executed after all: kept for a retry
                     t.execute(
@@ -710,8 +732,7 @@ class ImporterApplication(ServiceApplication):
             )
         tally = dict.fromkeys(("created", "updated", "skipped", "failed"), 0)
         errors = []
-        view = self.settings_of(event_tenant)
-        headers = {c.key: c.header for c in columns(view)} if view is not None else {}
+        headers = context.headers
         for outcome in payload["outcomes"]:
             tally[outcome["outcome"]] += 1
             if outcome["outcome"] in ("failed", "skipped"):
@@ -774,10 +795,11 @@ class ImporterApplication(ServiceApplication):
                 (str(job.id),),
             )
             late = [orjson.loads(row["outcome"]) for row in cursor.fetchall()]
+        context = self._context_of(job)
         for payload in late:
             if str(payload["batch"]) in job.retrying:
                 with t.transaction() as cursor:
-                    self._record_batch(cursor, payload, job.tenant_id)
+                    self._record_batch(cursor, payload, context)
 
     def retry(self, tenant_id: str, job_id: UUID) -> ImportJob:
         """Send again the batches of an ended job that the customers service gave up on

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from uuid import uuid4
 
 from psa.config import Config
@@ -42,5 +43,44 @@ def test_postgresql_gets_new_events_in_binary(postgres_store: Config) -> None:
     try:
         statement = app.recorder.insert_events_statement  # type: ignore[attr-defined]
         assert "unnest(%b::" in statement.as_string(None)
+    finally:
+        app.close()
+
+
+def test_a_thread_holding_the_sqlite_writer_cannot_ask_for_another_connection(
+    sqlite_store: Config,
+) -> None:
+    """The pool hands connections out in turn, so such a request waits for any thread waiting
+    for the writer, which waits for it: the tests make it fail at once (PSA_STRICT_CONNECTIONS),
+    so that no code path does it."""
+    import threading
+
+    import pytest
+
+    from psa.persistence import HeldWriterError
+    from psa.tables import Tables
+
+    app, _ = build_application(sqlite_store)
+    tables = Tables(app.recorder)
+    try:
+        with tables.transaction() as cursor:
+            cursor.execute("SELECT 1")
+            with pytest.raises(HeldWriterError), tables.transaction(commit=False):
+                pass
+        # Reading after the write, and from another thread during it, is as before.
+        with tables.transaction(commit=False) as cursor:
+            cursor.execute("SELECT 1")
+        read_during: list[Any] = []
+
+        def read() -> None:
+            with tables.transaction(commit=False) as other:
+                other.execute("SELECT 2 AS n")
+                read_during.append(other.fetchone()["n"])
+
+        with tables.transaction():
+            thread = threading.Thread(target=read)
+            thread.start()
+            thread.join(timeout=10)
+        assert read_during == [2]
     finally:
         app.close()
