@@ -11,6 +11,7 @@ import contextlib
 import logging
 import shutil
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -71,6 +72,11 @@ _TABLES = {
     "import_error": (
         "job_id TEXT NOT NULL, row_number BIGINT NOT NULL, column_name TEXT NOT NULL, "
         "message TEXT NOT NULL, phase TEXT NOT NULL"
+    ),
+    # Which importer process runs a job, until when (seconds since the epoch): replicas of
+    # the importer run each job in one of them at a time.
+    "import_job_lease": (
+        "job_id TEXT PRIMARY KEY, holder TEXT NOT NULL, until DOUBLE PRECISION NOT NULL"
     ),
 }
 
@@ -236,6 +242,37 @@ class ImporterApplication(ServiceApplication):
             if len(items) < 5000:
                 return
             offset += len(items)
+
+    # ---------------------------------------------------------------- who runs a job
+    def claim(self, job_id: UUID, holder: str, seconds: float, now: float | None = None) -> bool:
+        """Take the job's lease for `seconds` (or keep it), unless another holder's has not
+        run out; True if `holder` has it now."""
+        now = time.time() if now is None else now
+        t = self.tables
+        with t.transaction() as cursor:
+            t.execute(
+                cursor,
+                f"INSERT INTO {t.name('import_job_lease')} AS lease (job_id, holder, until) "
+                "VALUES (?, ?, ?) ON CONFLICT (job_id) DO UPDATE SET holder = excluded.holder, "
+                "until = excluded.until WHERE lease.holder = excluded.holder OR lease.until < ?",
+                (str(job_id), holder, now + seconds, now),
+            )
+            t.execute(
+                cursor,
+                f"SELECT holder FROM {t.name('import_job_lease')} WHERE job_id = ?",
+                (str(job_id),),
+            )
+            row = cursor.fetchone()
+            return row is not None and row["holder"] == holder
+
+    def release(self, job_id: UUID, holder: str) -> None:
+        t = self.tables
+        with t.transaction() as cursor:
+            t.execute(
+                cursor,
+                f"DELETE FROM {t.name('import_job_lease')} WHERE job_id = ? AND holder = ?",
+                (str(job_id), holder),
+            )
 
     # ---------------------------------------------------------------- the run
     def run(self, job_id: UUID, interrupted: Callable[[], bool] = lambda: False) -> ImportJob:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 from typing import Any
 
 import orjson
@@ -44,7 +45,11 @@ def build_workers(
 ) -> list[Any]:
     """The runner of import jobs; with Redis, the consumers of `settings.events.v1` and
     `customers.events.v1` and the relay of `customers.commands.v1`."""
-    runner = ImportRunner(app, concurrency=config.import_concurrency)
+    runner = ImportRunner(
+        app,
+        concurrency=config.import_concurrency,
+        holder=f"{socket.gethostname()}:{config.data_dir.resolve()}",
+    )
     app.save_listeners.append(runner.wake)
     workers: list[Any] = [runner]
     if client is None:

@@ -2,13 +2,20 @@
 uploaded (a later file is checked against the customers an earlier one created), and the jobs
 of different tenants side by side, up to `concurrency` at once, so that one tenant's large
 import does not hold another's small one up. Jobs queued by this process start at once, those
-of other processes (and those under way when a process stopped) at the next poll."""
+of other processes (and those under way when a process stopped) at the next poll.
+
+Replicas of the importer share the jobs: a job runs in the process that holds its lease
+(`import_job_lease`), which it renews while the job runs and gives back when the run returns.
+A process that stops without giving it back (killed) holds it until it runs out, then
+another process resumes the job. A process that fails to renew a lease in time (it lost
+the database for longer than a lease) stops that job between batches: another may have it."""
 
 from __future__ import annotations
 
 import logging
 import threading
 import time
+import uuid
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from datetime import datetime
 from uuid import UUID
@@ -19,13 +26,19 @@ from .application import ImporterApplication
 
 log = logging.getLogger("psa.importer")
 FAILED_PAUSE = 10.0  # seconds before a job whose run failed is tried again
+LEASE_SECONDS = 30.0  # how long a job's lease lasts unless renewed
+RENEW_SECONDS = 5.0  # how often the leases of running jobs are renewed
 
 
 class ImportRunner(Poller):
     failure_message = "import jobs could not be run; trying again"
 
     def __init__(
-        self, app: ImporterApplication, poll_interval: float = 1.0, concurrency: int = 2
+        self,
+        app: ImporterApplication,
+        poll_interval: float = 1.0,
+        concurrency: int = 2,
+        holder: str | None = None,
     ) -> None:
         super().__init__()
         self.app = app
@@ -34,6 +47,11 @@ class ImportRunner(Poller):
         self._kicked = threading.Event()
         self._failed: dict[UUID, float] = {}  # job → when its run failed (not cut short by saves)
         self._uploaded: dict[UUID, datetime] = {}  # job → when it was uploaded
+        # This process's name on the leases it holds: the same after a restart (the service
+        # gives its host and data dir), so that a process killed and started again resumes
+        # its jobs at once instead of waiting for their leases to run out.
+        self.holder = holder or uuid.uuid4().hex
+        self._lost: set[UUID] = set()  # jobs whose lease could not be renewed
 
     def wake(self) -> None:
         self._kicked.set()
@@ -43,8 +61,9 @@ class ImportRunner(Poller):
         """Until no job is left to start: each tenant's oldest unfinished job, in threads. A
         job that returns unfinished (its outcomes are awaited) is tried again when something
         is saved or after `poll_interval`."""
-        running: dict[str, Future[object]] = {}
+        running: dict[str, tuple[UUID, Future[object]]] = {}
         resting: dict[UUID, float] = {}  # job → when it returned unfinished
+        renewed = time.monotonic()
         with ThreadPoolExecutor(self.concurrency, thread_name_prefix="import") as pool:
             while not self._stopping:
                 if self._kicked.is_set():
@@ -60,25 +79,53 @@ class ImportRunner(Poller):
                         or now - self._failed.get(job_id, -1e9) < FAILED_PAUSE
                     ):
                         continue
-                    running[tenant_id] = pool.submit(self._run, job_id, resting)
+                    if not self.app.claim(job_id, self.holder, LEASE_SECONDS):
+                        # Another process runs it (the tenant's later jobs wait): looked at
+                        # again after `poll_interval`.
+                        resting[job_id] = now
+                        continue
+                    self._lost.discard(job_id)
+                    running[tenant_id] = (job_id, pool.submit(self._run, job_id, resting))
                 if not running:
                     return  # none, or only jobs awaiting outcomes: the next round comes
-                wait(list(running.values()), timeout=0.25, return_when=FIRST_COMPLETED)
-                for tenant_id, future in list(running.items()):
+                wait([f for _, f in running.values()], timeout=0.25, return_when=FIRST_COMPLETED)
+                if time.monotonic() - renewed >= RENEW_SECONDS:
+                    renewed = time.monotonic()
+                    self._renew([job_id for job_id, _ in running.values()])
+                for tenant_id, (_, future) in list(running.items()):
                     if future.done():
                         del running[tenant_id]
                         future.result()
 
+    def _renew(self, job_ids: list[UUID]) -> None:
+        for job_id in job_ids:
+            try:
+                held = self.app.claim(job_id, self.holder, LEASE_SECONDS)
+            except Exception as error:  # the database: the job's own next write will tell
+                log.warning("the lease of import %s could not be renewed: %s", job_id, error)
+                continue
+            if not held:
+                log.warning("import %s is run by another process now: this one stops it", job_id)
+                self._lost.add(job_id)
+
     def _run(self, job_id: UUID, resting: dict[UUID, float]) -> None:
         try:
-            job = self.app.run(job_id, lambda: self._stopping)
+            job = self.app.run(job_id, lambda: self._stopping or job_id in self._lost)
         except Exception:  # this job's failure: the others go on; it is tried again later
             log.exception("import %s could not be run; trying again", job_id)
             self._failed[job_id] = time.monotonic()
             return
+        finally:
+            self._release(job_id)
         self._failed.pop(job_id, None)
         if not job.final:
             resting[job_id] = time.monotonic()
+
+    def _release(self, job_id: UUID) -> None:
+        try:
+            self.app.release(job_id, self.holder)
+        except Exception as error:  # it runs out by itself
+            log.warning("the lease of import %s could not be given back: %s", job_id, error)
 
     def _next_jobs(self) -> list[tuple[str, UUID]]:
         """Each tenant's oldest unfinished job, oldest first."""

@@ -8,7 +8,9 @@ import io
 import time
 import uuid
 from typing import Any
+from uuid import UUID
 
+import pytest
 from openpyxl import load_workbook
 
 from tests.integration.customers.conftest import System, wait_until
@@ -717,3 +719,111 @@ def test_one_tenants_import_does_not_hold_up_anothers(system: System, tenant: Te
     assert finished(system, tenant, large["id"])["created"] == 1200
     ended = finished(system, tenant, later.json()["id"])
     assert (ended["status"], ended["created"]) == ("completed", 1)
+
+
+def test_a_job_lease_is_held_by_one_process_until_it_runs_out(system: System, tenant: Tenant):
+    importer = system.http.app.state.importer_app  # type: ignore[attr-defined]
+    job = uuid.uuid4()
+    assert importer.claim(job, "a", 30, now=1000.0)
+    assert importer.claim(job, "a", 30, now=1010.0)  # renewed, until 1040
+    assert not importer.claim(job, "b", 30, now=1039.0)
+    importer.release(job, "b")  # not b's to give back
+    assert not importer.claim(job, "b", 30, now=1039.5)
+    assert importer.claim(job, "b", 30, now=1041.0)  # a's ran out: b resumes the job
+    assert not importer.claim(job, "a", 30, now=1042.0)  # a, renewing, learns it lost it
+    importer.release(job, "b")
+    assert importer.claim(job, "a", 30, now=1043.0)
+
+
+@pytest.mark.parametrize("lease", [600.0, -1.0], ids=["held", "run out"])
+def test_a_job_another_process_holds_waits_and_one_whose_holder_stopped_is_resumed(
+    system: System, tenant: Tenant, lease: float
+):
+    """Replicas of the importer share the jobs: a job whose lease another process holds is
+    not run here (nor the tenant's later jobs); once that lease runs out, it is."""
+    importer = system.http.app.state.importer_app  # type: ignore[attr-defined]
+    original_claim = importer.claim
+    first_claims: dict[str, bool] = {}
+
+    def claim(job_id: Any, holder: str, seconds: float, now: float | None = None) -> bool:
+        if not first_claims:  # another process took the first job before this one looked
+            first_claims[str(job_id)] = original_claim(job_id, "a stopped process", lease)
+        return bool(original_claim(job_id, holder, seconds, now))
+
+    importer.claim = claim
+    try:
+        response = upload(system, tenant, "a.csv", b"Nimi\r\nVuokrattu Oy\r\n", dry_run=False)
+        job_id = response.json()["id"]
+        later = upload(system, tenant, "b.csv", b"Nimi\r\nMyohempi Oy\r\n", dry_run=False)
+        if lease > 0:
+            time.sleep(3)  # several rounds of the runner
+            for job in (job_id, later.json()["id"]):
+                status = system.http.get(f"{IMPORTS}/{job}", headers=system.admin(tenant))
+                assert status.json()["status"] == "queued"
+            importer.release(UUID(job_id), "a stopped process")  # as if it ran out
+        assert (finished(system, tenant, job_id)["status"], first_claims[job_id]) == (
+            "completed",
+            True,
+        )
+        assert finished(system, tenant, later.json()["id"])["status"] == "completed"
+    finally:
+        del importer.claim
+    assert set(customers_of(system, tenant)) >= {"Vuokrattu Oy", "Myohempi Oy"}
+
+
+def test_a_process_that_loses_a_jobs_lease_stops_the_job_and_the_holder_finishes_it(
+    system: System, tenant: Tenant, monkeypatch: pytest.MonkeyPatch
+):
+    """A process that could not renew a lease in time (another took the job over) stops the
+    job between batches; the process holding the lease ends it, with each row once."""
+    import threading
+
+    from services.importer import runner
+    from services.importer.application import ImporterApplication
+
+    monkeypatch.setattr(runner, "RENEW_SECONDS", 0.1)
+    importer = system.http.app.state.importer_app  # type: ignore[attr-defined]
+    checking, go_on = threading.Event(), threading.Event()
+    check_rows = ImporterApplication._check_rows
+
+    def held(self: Any, job: Any, *args: Any) -> Any:
+        checking.set()
+        go_on.wait(30)
+        return check_rows(self, job, *args)
+
+    monkeypatch.setattr(ImporterApplication, "_check_rows", held)
+    data = ("Nimi\r\n" + "".join(f"Siirretty {i} Oy\r\n" for i in range(700))).encode()
+    job_id = upload(system, tenant, "a.csv", data, dry_run=False).json()["id"]
+    try:
+        assert checking.wait(30)
+        t = importer.tables
+        with t.transaction() as cursor:  # another process took the job over
+            t.execute(
+                cursor,
+                f"UPDATE {t.name('import_job_lease')} SET holder = 'other', until = ? "
+                "WHERE job_id = ?",
+                (time.time() + 600, job_id),
+            )
+        time.sleep(0.5)  # renewals find the lease lost
+    finally:
+        go_on.set()
+    time.sleep(2)
+    status = system.http.get(f"{IMPORTS}/{job_id}", headers=system.admin(tenant)).json()
+    assert status["status"] in ("validating", "running") and status["created"] == 0, status
+    importer.release(UUID(job_id), "other")  # the other process ends (or its lease runs out)
+    ended = finished(system, tenant, job_id)
+    assert (ended["status"], ended["created"]) == ("completed", 700)
+    names = [c for c in customers_of_all(system, tenant) if c.startswith("Siirretty ")]
+    assert len(names) == len(set(names)) == 700
+
+
+def customers_of_all(system: System, tenant: Tenant) -> list[str]:
+    names: list[str] = []
+    cursor = None
+    while True:
+        query = "limit=500" + (f"&cursor={cursor}" if cursor else "")
+        page = system.http.get(f"/api/v1/customers?{query}", headers=system.admin(tenant)).json()
+        names += [c["name"] for c in page["items"]]
+        cursor = page.get("next_cursor")
+        if not cursor:
+            return names
