@@ -17,6 +17,7 @@ from .test_services_over_streams import Deployment, deployment, new_tenant
 
 __all__ = ["deployment"]
 ROWS = 6000
+RUN_ROWS = 3000  # of the replicas' test
 
 
 def register(rows: int) -> bytes:
@@ -132,5 +133,48 @@ def test_a_job_resumes_after_a_crash_and_ends_with_exactly_the_files_customers(
     # Listed by the customers service: every row once, numbered 1..ROWS without a gap.
     deadline = time.monotonic() + 30
     while (numbers := numbers_of_customers(deployment, admin)) != list(range(1, ROWS + 1)):
+        assert time.monotonic() < deadline, (len(numbers), numbers[:5], numbers[-5:])
+        time.sleep(0.5)
+
+
+def test_two_importer_replicas_run_each_job_once(deployment: Deployment):
+    """Replicas sharing the data dir and store work as one: a job uploaded to one ends with
+    its errors reported once and its rows imported once, and the other answers for it. (That
+    a job runs in the replica that holds its lease is tested in one process, where the
+    timing can be held: tests/integration/importer.)"""
+    deployment.start("settings", "settings")
+    deployment.start("customers", "customers")
+    deployment.start("importer", "importer")
+    deployment.start("importer-2", "importer")
+    admin, position = new_tenant(deployment)
+    lines = ["Nimi;Y-tunnus"]
+    lines += [f"Asiakas {index:05d} Oy;" for index in range(1, RUN_ROWS + 1)]
+    lines += [f"Virheellinen {index} Oy;1234567-8" for index in range(1, 4)]  # bad checksum
+    response = httpx.post(
+        deployment.urls["importer"] + "/api/v1/imports",
+        headers={**admin, "Settings-Position": position},
+        files={"file": ("rekisteri.csv", ("\r\n".join(lines) + "\r\n").encode("cp1252"))},
+        data={"dry_run": "false", "skip_errors": "true"},
+        timeout=30,
+    )
+    assert response.status_code == 202, response.text
+    job_id = response.json()["id"]
+    other = Deployment(
+        deployment.env, deployment.tmp, urls={"importer": deployment.urls["importer-2"]}
+    )
+    job = wait(
+        other, admin, job_id, lambda j: j["status"] not in ("queued", "validating", "running")
+    )
+    assert (job["status"], job["created"], job["failed"]) == ("completed_with_errors", RUN_ROWS, 3)
+    errors = httpx.get(
+        deployment.urls["importer-2"] + f"/api/v1/imports/{job_id}/errors",
+        headers=admin,
+        timeout=30,
+    ).json()
+    assert [(e["row"], e["column"]) for e in errors["items"]] == [
+        (row, "Y-tunnus") for row in (RUN_ROWS + 2, RUN_ROWS + 3, RUN_ROWS + 4)
+    ]
+    deadline = time.monotonic() + 30
+    while (numbers := numbers_of_customers(deployment, admin)) != list(range(1, RUN_ROWS + 1)):
         assert time.monotonic() < deadline, (len(numbers), numbers[:5], numbers[-5:])
         time.sleep(0.5)

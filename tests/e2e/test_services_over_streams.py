@@ -36,7 +36,10 @@ class Deployment:
     urls: dict[str, str] = field(default_factory=dict)
 
     def start(self, name: str, service: str) -> str:
-        port = free_port()
+        """Start a service; one started again after `kill` keeps its port, as a container
+        keeps its address."""
+        known = self.urls.get(name)
+        port = int(known.rsplit(":", 1)[1]) if known else free_port()
         url = f"http://127.0.0.1:{port}"
         env = {**self.env, "PSA_PORT": str(port)}
         self.processes[name] = start_and_wait(
