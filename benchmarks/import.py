@@ -8,6 +8,7 @@ XLSX >= 7,000 rows/s; 1M-row CSV peak RSS <= 200 MiB per process, flat.
 
     POSTGRES_DBNAME=test .venv/bin/python benchmarks/import.py [--store sqlite|postgres|both]
         [--rows 100000] [--big 1000000] [--skip-big] [--skip-xlsx] [--skip-csv]
+        [--stream-retention all|acknowledged]
 """
 
 from __future__ import annotations
@@ -248,6 +249,7 @@ def run(store: str, args: argparse.Namespace, tmp: Path) -> None:
         REDIS_URL=redis_url,
         PSA_STREAM_PREFIX=prefix,
         PSA_LOG_LEVEL="warning",
+        PSA_STREAM_RETENTION=args.stream_retention,
     )
     if store == "postgres":
         env.update(PERSISTENCE_MODULE="eventsourcing.postgres", PSA_SCHEMA_PREFIX=prefix)
@@ -293,7 +295,8 @@ def run(store: str, args: argparse.Namespace, tmp: Path) -> None:
             print(
                 f"  CSV {args.big:,} rows: {args.big / seconds:8,.0f} rows/s; peak RSS "
                 + ", ".join(f"{name} {mib:.0f} MiB" for name, mib in peaks.items())
-                + f"   (raw parse + check: {raw_rate(big):8,.0f} rows/s)"
+                + f"   (raw parse + check: {raw_rate(big):8,.0f} rows/s; stream retention: "
+                + f"{args.stream_retention})"
             )
     finally:
         deployment.stop()
@@ -321,6 +324,12 @@ def main() -> None:
     parser.add_argument("--skip-csv", action="store_true", help="Not the --rows CSV")
     parser.add_argument("--big-only", action="store_true", help="Only the --big CSV (SQLite)")
     parser.add_argument("--verbose", action="store_true", help="Also when each job ended")
+    parser.add_argument(
+        "--stream-retention",
+        choices=["all", "acknowledged"],
+        default="all",
+        help="PSA_STREAM_RETENTION of the services: whether Redis keeps the streams' history",
+    )
     args = parser.parse_args()
     # Stopped with SIGTERM, it still stops the processes it started.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))

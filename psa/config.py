@@ -53,6 +53,13 @@ class Config(BaseSettings):
         validation_alias="PSA_STREAM_IDLE_MS",
         description="After this long a crashed consumer's entries (and lease) are taken over",
     )
+    stream_retention: Literal["all", "acknowledged"] = Field(
+        "all",
+        validation_alias="PSA_STREAM_RETENTION",
+        description="What the streams keep: their whole history (all), or the entries not yet "
+        "acknowledged by every consumer group of the stream (acknowledged; a group created "
+        "later starts from what is left)",
+    )
     import_concurrency: int = Field(
         2,
         ge=1,

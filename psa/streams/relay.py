@@ -26,7 +26,7 @@ from typing import Any
 
 import redis.asyncio as aioredis
 from pydantic import BaseModel
-from redis.exceptions import RedisError
+from redis.exceptions import RedisError, ResponseError
 
 from .lease import Lease, instance_name
 from .wire import encode_entry
@@ -113,6 +113,7 @@ class OutboxRelay:
         lease_ttl_ms: int = 5000,
         listen: Callable[[asyncio.Event], Any] | None = None,
         topics: Sequence[str] = (),
+        retention: str = "all",
     ) -> None:
         self.app = app
         self.client = client
@@ -128,6 +129,9 @@ class OutboxRelay:
         self.lease = Lease(client, f"{stream}.relay-lease", instance_name("relay"), lease_ttl_ms)
         self.listen = listen
         self.topics = tuple(topics)  # only these stored events are published (all if empty)
+        # "acknowledged": entries every consumer group has acknowledged are trimmed away
+        # (see `trim_acknowledged`); "all": the stream keeps its whole history.
+        self.retention = retention
         self._publish = client.register_script(_PUBLISH)
         self._last_id = client.register_script(_LAST_ID)
         self._wake = asyncio.Event()
@@ -213,6 +217,33 @@ class OutboxRelay:
             log.warning("stream %s was lost down to %s: publishing again", self.stream, top)
             self._restart_at(top)
 
+    async def trim_acknowledged(self) -> int:
+        """Trim the entries that every consumer group of the stream has been delivered and
+        has acknowledged, keeping the last entry (the stream's top is where the relay goes
+        on from). Nothing is trimmed from a stream without groups. Returns the position
+        below which entries are gone (0: none trimmed)."""
+        if not self.published:
+            return 0
+        try:
+            groups = await self.client.xinfo_groups(self.stream)
+        except ResponseError:  # no stream (Redis lost it): `check_stream` sees to that
+            return 0
+        if not groups:
+            return 0
+        floor = self.published  # the last entry stays
+        for group in groups:
+            # Entries after the group's last delivered one are not read yet.
+            done = _position(group["last-delivered-id"]) + 1
+            if group["pending"]:
+                summary = await self.client.xpending(self.stream, group["name"])
+                if summary.get("min"):
+                    done = min(done, _position(summary["min"]))
+            floor = min(floor, done)
+        if floor <= 1:
+            return 0
+        await self.client.xtrim(self.stream, minid=f"{floor}-0", approximate=False)
+        return floor
+
     def _restart_at(self, top: int) -> None:
         """Publish again from what follows the stream's last entry."""
         self.published = self.cursor = top
@@ -235,6 +266,8 @@ class OutboxRelay:
                     now = self._loop.time()
                     if now - last_check >= self.check_interval:
                         await self.check_stream()
+                        if self.retention == "acknowledged":
+                            await self.trim_acknowledged()
                         last_check = now
                 except (RedisError, OSError) as error:
                     # Redis is down: commands still succeed; publish when it is back.

@@ -124,6 +124,7 @@ def service_relay(
         translate_page=translate_page,
         listen=listen,
         topics=topics or (),
+        retention=config.stream_retention,
     )
     app.save_listeners.append(relay.wake)
     return relay

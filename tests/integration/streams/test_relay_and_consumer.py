@@ -441,3 +441,62 @@ async def test_an_entry_deleted_while_pending_is_acknowledged_not_dead_lettered(
         assert await client.xlen(dead_letter_stream(stream)) == 0
     finally:
         await stop_consumer(consumer, task)
+
+
+async def test_with_acknowledged_retention_the_relay_trims_what_every_group_has_acknowledged(
+    settings_app, client, stream_prefix
+):
+    stream = stream_prefix + SETTINGS_STREAM
+    tenant_id = some_changes(settings_app, groups=8)  # positions 1..10
+    relay = new_relay(settings_app, client, stream, retention="acknowledged")
+    await relay.publish_pending()
+    assert await relay.trim_acknowledged() == 0  # no group: nobody has said what it read
+    await client.xgroup_create(stream, "fast", id="0")
+    await client.xgroup_create(stream, "slow", id="0")
+    read = await client.xreadgroup("fast", "c", {stream: ">"})
+    await client.xack(stream, "fast", *[entry_id for entry_id, _ in read[0][1]])
+    # "slow" has been delivered 1..6 and has acknowledged 1..3: 4 is its oldest pending.
+    read = await client.xreadgroup("slow", "c", {stream: ">"}, count=6)
+    await client.xack(stream, "slow", *[entry_id for entry_id, _ in read[0][1][:3]])
+    assert await relay.trim_acknowledged() == 4
+    assert await stream_positions(client, stream) == list(range(4, 11))
+    # Acknowledged by both: only the last entry stays, where the relay goes on from.
+    await client.xack(stream, "slow", *[entry_id for entry_id, _ in read[0][1][3:]])
+    read = await client.xreadgroup("slow", "c", {stream: ">"})
+    await client.xack(stream, "slow", *[entry_id for entry_id, _ in read[0][1]])
+    assert await relay.trim_acknowledged() == 10
+    assert await stream_positions(client, stream) == [10]
+    settings_app.change_settings(ADMIN, tenant_id, lambda s: s.add_company_group(ADMIN, "X"))
+    assert await relay.publish_pending() == 1
+    assert await stream_positions(client, stream) == [10, 11]
+    # A relay started afresh goes on from the top, trimmed or not.
+    again = new_relay(settings_app, client, stream, retention="acknowledged")
+    assert await again.publish_pending() == 0
+    # With the default retention, the whole history stays.
+    assert new_relay(settings_app, client, stream).retention == "all"
+
+
+async def test_the_relay_keeps_trimming_while_it_runs(settings_app, client, stream_prefix):
+    stream = stream_prefix + SETTINGS_STREAM
+    some_changes(settings_app, groups=3)
+    relay = new_relay(
+        settings_app,
+        client,
+        stream,
+        retention="acknowledged",
+        check_interval=0.05,
+        poll_interval=0.05,
+    )
+    await client.xgroup_create(stream, "reader", id="0", mkstream=True)
+    task = asyncio.create_task(relay.run())
+    try:
+        for _ in range(100):
+            read = await client.xreadgroup("reader", "c", {stream: ">"}, block=100)
+            if read:
+                await client.xack(stream, "reader", *[entry_id for entry_id, _ in read[0][1]])
+            if await stream_positions(client, stream) == [5]:
+                break
+        assert await stream_positions(client, stream) == [5]
+    finally:
+        relay.stop()
+        await task
