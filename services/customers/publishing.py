@@ -7,9 +7,7 @@ entry (its `created`), not as an entry each (`translate_page`).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC
 from typing import Any
 from uuid import UUID, uuid5
@@ -18,7 +16,8 @@ import orjson
 from pydantic import TypeAdapter
 
 from contracts import CustomerEnvelope
-from psa.publishing import build_envelope
+from psa.publishing import PublishedJSON, build_envelope
+from psa.publishing import plain_uuid as _uuid
 from psa.streams.relay import PageTranslation
 
 from .domainmodel.customer import Customer, CustomerEvent
@@ -64,27 +63,7 @@ def to_envelope(event: Any, position: int) -> CustomerEnvelope | PublishedJSON |
     return build_envelope(_ENVELOPE, event, name, UUID(event.tenant_id), position)
 
 
-@dataclass(frozen=True)
-class PublishedJSON:
-    """An envelope already in its published JSON (see `created_json`)."""
-
-    published_json: bytes
-    type: str
-    tenant_id: str
-    event_id: str
-
-
-_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _PLAIN_VALUES = (str, bool, type(None))
-
-
-def _uuid(value: Any, required: bool = False) -> str | None:
-    """An id as the model writes it; ValueError if the model would write it otherwise."""
-    if value is None and not required:
-        return None
-    if type(value) is not str or not _UUID.fullmatch(value):
-        raise ValueError(value)
-    return value
 
 
 def _text(value: Any, required: bool = False) -> str | None:
