@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -114,6 +115,7 @@ class OutboxRelay:
         listen: Callable[[asyncio.Event], Any] | None = None,
         topics: Sequence[str] = (),
         retention: str = "all",
+        trim_grace: float = 60.0,
     ) -> None:
         self.app = app
         self.client = client
@@ -132,6 +134,12 @@ class OutboxRelay:
         # "acknowledged": entries every consumer group has acknowledged are trimmed away
         # (see `trim_acknowledged`); "all": the stream keeps its whole history.
         self.retention = retention
+        # Nothing is trimmed for `trim_grace` seconds after the relay (re)starts publishing
+        # from the stream's top, or from a lower point after Redis lost the stream: consumer
+        # groups that Redis lost with it are created again meanwhile, and no entry they need
+        # is trimmed before they exist.
+        self.trim_grace = trim_grace
+        self._no_trim_until = 0.0
         self._publish = client.register_script(_PUBLISH)
         self._last_id = client.register_script(_LAST_ID)
         self._wake = asyncio.Event()
@@ -222,7 +230,7 @@ class OutboxRelay:
         has acknowledged, keeping the last entry (the stream's top is where the relay goes
         on from). Nothing is trimmed from a stream without groups. Returns the position
         below which entries are gone (0: none trimmed)."""
-        if not self.published:
+        if not self.published or time.monotonic() < self._no_trim_until:
             return 0
         try:
             groups = await self.client.xinfo_groups(self.stream)
@@ -246,6 +254,7 @@ class OutboxRelay:
 
     def _restart_at(self, top: int) -> None:
         """Publish again from what follows the stream's last entry."""
+        self._no_trim_until = time.monotonic() + self.trim_grace
         self.published = self.cursor = top
         self._carried = []
 

@@ -137,6 +137,7 @@ class ImporterApplication(ServiceApplication):
         # Batch outcomes recorded by this process, for a job waiting to queue more batches.
         self._outcomes = threading.Condition()
         self._outcomes_recorded = 0
+        self._spools: dict[UUID, Path] = {}  # job → the checked rows of its run here
         with self.tables.transaction() as cursor:
             for table, columns_sql in _TABLES.items():
                 self.tables.execute(
@@ -265,6 +266,33 @@ class ImporterApplication(ServiceApplication):
             row = cursor.fetchone()
             return row is not None and row["holder"] == holder
 
+    def renew(self, job_id: UUID, holder: str, seconds: float, now: float | None = None) -> bool:
+        """Extend the job's lease if `holder` still has it (never taking it afresh: a lease
+        given back or taken over stays so); True if it does."""
+        now = time.time() if now is None else now
+        t = self.tables
+        with t.transaction() as cursor:
+            t.execute(
+                cursor,
+                f"UPDATE {t.name('import_job_lease')} SET until = ? WHERE job_id = ? "
+                "AND holder = ? RETURNING job_id",
+                (now + seconds, str(job_id), holder),
+            )
+            return bool(cursor.fetchall())
+
+    def take_over(self, predecessor: str, holder: str) -> int:
+        """Take the leases a process of this name held before (`predecessor`: its name
+        without the per-process part), as one started again in its place; returns how many."""
+        t = self.tables
+        with t.transaction() as cursor:
+            t.execute(
+                cursor,
+                f"UPDATE {t.name('import_job_lease')} SET holder = ? "
+                "WHERE substr(holder, 1, ?) = ? AND holder <> ? RETURNING job_id",
+                (holder, len(predecessor), predecessor, holder),
+            )
+            return len(cursor.fetchall())
+
     def release(self, job_id: UUID, holder: str) -> None:
         t = self.tables
         with t.transaction() as cursor:
@@ -306,11 +334,15 @@ class ImporterApplication(ServiceApplication):
             self._write_errors(job_id, [(0, "file", error.message)])
             outcome = "failed", {}, error.message
         except Exception as error:  # a failure of the importer, not of the file
+            if interrupted():  # e.g. another process took the job over and its file with it
+                log.warning("import %s stopped here: %s", job_id, error)
+                return self.read(job_id)
             log.exception("import %s failed", job_id)
             outcome = "failed", {}, f"the import failed: {error}"
         if outcome is not None:
             status, counts, problem = outcome
             self.change(job_id, None, lambda j: j.finish(status, counts, problem))
+            self._remove_spools(job_id)
         else:
             self.finish_if_done(job_id)
         job = self.read(job_id)
@@ -321,15 +353,24 @@ class ImporterApplication(ServiceApplication):
         self, job: ImportJob, interrupted: Callable[[], bool]
     ) -> tuple[str, dict[str, int], str | None] | None:
         """The job's end, or None when its batches are queued and their outcomes awaited."""
+        # A file of this run's own: should another process run the job meanwhile (its lease
+        # was taken over), neither empties nor removes the other's.
+        self._spools[job.id] = self.files / str(job.id) / f"checked-{uuid4().hex}.jsonl"
         try:
             return self._check_and_send(job, interrupted)
         finally:
-            self._spool(job.id).unlink(missing_ok=True)
+            self._spools.pop(job.id).unlink(missing_ok=True)
 
     def _spool(self, job_id: UUID) -> Path:
-        """The checked rows of a job, one JSON line per row of the file, written while the
-        file is checked and read while its batches are made: the file is parsed once."""
-        return self.files / str(job_id) / "checked.jsonl"
+        """The checked rows of the job's run in this process, one JSON line per row of the
+        file, written while the file is checked and read while its batches are made: the
+        file is parsed once."""
+        return self._spools[job_id]
+
+    def _remove_spools(self, job_id: UUID) -> None:
+        """Those of an ended job that runs stopped by a crash left behind."""
+        for path in (self.files / str(job_id)).glob("checked*.jsonl"):
+            path.unlink(missing_ok=True)
 
     def _check_and_send(
         self, job: ImportJob, interrupted: Callable[[], bool]
@@ -931,6 +972,7 @@ class ImporterApplication(ServiceApplication):
         notes = counts["failed"] or tally["skipped"] or job.unknown_columns
         status = "completed_with_errors" if notes else "completed"
         self.change(job_id, None, lambda j: j.finish(status, counts) if not j.final else None)
+        self._remove_spools(job_id)
         self._set_status(self.read(job_id))
 
     def _in_register(

@@ -48,7 +48,7 @@ def build_workers(
     runner = ImportRunner(
         app,
         concurrency=config.import_concurrency,
-        holder=f"{socket.gethostname()}:{config.port}:{config.data_dir.resolve()}",
+        name=f"{socket.gethostname()}:{config.port}:{config.data_dir.resolve()}",
     )
     app.save_listeners.append(runner.wake)
     workers: list[Any] = [runner]

@@ -7,8 +7,9 @@ of other processes (and those under way when a process stopped) at the next poll
 Replicas of the importer share the jobs: a job runs in the process that holds its lease
 (`import_job_lease`), which it renews while the job runs and gives back when the run returns.
 A process that stops without giving it back (killed) holds it until it runs out, then
-another process resumes the job. A process that fails to renew a lease in time (it lost
-the database for longer than a lease) stops that job between batches: another may have it."""
+another process resumes the job (or at once, a process started again in its place). A job
+whose lease is lost, or has gone two thirds of its time without a renewal (the database
+failed), stops at its next check: another process may have it, or soon."""
 
 from __future__ import annotations
 
@@ -38,7 +39,7 @@ class ImportRunner(Poller):
         app: ImporterApplication,
         poll_interval: float = 1.0,
         concurrency: int = 2,
-        holder: str | None = None,
+        name: str | None = None,
     ) -> None:
         super().__init__()
         self.app = app
@@ -47,11 +48,15 @@ class ImportRunner(Poller):
         self._kicked = threading.Event()
         self._failed: dict[UUID, float] = {}  # job → when its run failed (not cut short by saves)
         self._uploaded: dict[UUID, datetime] = {}  # job → when it was uploaded
-        # This process's name on the leases it holds: the same after a restart (the service
-        # gives its host and data dir), so that a process killed and started again resumes
-        # its jobs at once instead of waiting for their leases to run out.
-        self.holder = holder or uuid.uuid4().hex
-        self._lost: set[UUID] = set()  # jobs whose lease could not be renewed
+        # This process's name on the leases it holds: `name` (the service gives its host,
+        # port and data dir) and a part of its own, so that two processes never share one.
+        # A process started again in another's place (the same `name`) takes over the leases
+        # its predecessor held, so it resumes their jobs at once instead of waiting for the
+        # leases to run out.
+        self.name = name
+        self.holder = f"{name or ''}#{uuid.uuid4().hex}"
+        self._taken_over = name is None
+        self._held: dict[UUID, float] = {}  # running job → when its lease was last renewed
 
     def wake(self) -> None:
         self._kicked.set()
@@ -69,53 +74,78 @@ class ImportRunner(Poller):
                 if self._kicked.is_set():
                     self._kicked.clear()
                     resting.clear()
-                now = time.monotonic()
-                for tenant_id, job_id in self._next_jobs():
-                    if len(running) >= self.concurrency:
-                        break
-                    if (
-                        tenant_id in running
-                        or now - resting.get(job_id, -1e9) < self.poll_interval
-                        or now - self._failed.get(job_id, -1e9) < FAILED_PAUSE
-                    ):
-                        continue
-                    if not self.app.claim(job_id, self.holder, LEASE_SECONDS):
-                        # Another process runs it (the tenant's later jobs wait): looked at
-                        # again after `poll_interval`.
-                        resting[job_id] = now
-                        continue
-                    self._lost.discard(job_id)
-                    running[tenant_id] = (job_id, pool.submit(self._run, job_id, resting))
+                try:
+                    self._start_jobs(pool, running, resting)
+                except Exception as error:  # the database: the running jobs go on meanwhile
+                    log.warning("import jobs could not be looked up: %s", error)
                 if not running:
                     return  # none, or only jobs awaiting outcomes: the next round comes
                 wait([f for _, f in running.values()], timeout=0.25, return_when=FIRST_COMPLETED)
-                if time.monotonic() - renewed >= RENEW_SECONDS:
-                    renewed = time.monotonic()
-                    self._renew([job_id for job_id, _ in running.values()])
                 for tenant_id, (_, future) in list(running.items()):
                     if future.done():
                         del running[tenant_id]
                         future.result()
+                if time.monotonic() - renewed >= RENEW_SECONDS:
+                    renewed = time.monotonic()
+                    self._renew([job_id for job_id, _ in running.values()])
+
+    def _start_jobs(
+        self,
+        pool: ThreadPoolExecutor,
+        running: dict[str, tuple[UUID, Future[object]]],
+        resting: dict[UUID, float],
+    ) -> None:
+        if not self._taken_over and self.name is not None:
+            taken = self.app.take_over(self.name + "#", self.holder)
+            if taken:
+                log.info("took over %s import jobs of this process's predecessor", taken)
+            self._taken_over = True
+        now = time.monotonic()
+        for tenant_id, job_id in self._next_jobs():
+            if len(running) >= self.concurrency:
+                break
+            if (
+                tenant_id in running
+                or now - resting.get(job_id, -1e9) < self.poll_interval
+                or now - self._failed.get(job_id, -1e9) < FAILED_PAUSE
+            ):
+                continue
+            if not self.app.claim(job_id, self.holder, LEASE_SECONDS):
+                # Another process runs it (the tenant's later jobs wait): looked at again
+                # after `poll_interval`.
+                resting[job_id] = now
+                continue
+            self._held[job_id] = time.monotonic()
+            running[tenant_id] = (job_id, pool.submit(self._run, job_id, resting))
 
     def _renew(self, job_ids: list[UUID]) -> None:
         for job_id in job_ids:
             try:
-                held = self.app.claim(job_id, self.holder, LEASE_SECONDS)
-            except Exception as error:  # the database: the job's own next write will tell
+                held = self.app.renew(job_id, self.holder, LEASE_SECONDS)
+            except Exception as error:  # the database: `_interrupted` stops it in time
                 log.warning("the lease of import %s could not be renewed: %s", job_id, error)
                 continue
-            if not held:
+            if held:
+                self._held[job_id] = time.monotonic()
+            else:
                 log.warning("import %s is run by another process now: this one stops it", job_id)
-                self._lost.add(job_id)
+                self._held.pop(job_id, None)
+
+    def _interrupted(self, job_id: UUID) -> bool:
+        """Whether the job must stop here: the process is stopping, or the job's lease is
+        lost or may run out before it is renewed (another process may take the job then)."""
+        held = self._held.get(job_id)
+        return self._stopping or held is None or time.monotonic() - held > LEASE_SECONDS * 2 / 3
 
     def _run(self, job_id: UUID, resting: dict[UUID, float]) -> None:
         try:
-            job = self.app.run(job_id, lambda: self._stopping or job_id in self._lost)
+            job = self.app.run(job_id, lambda: self._interrupted(job_id))
         except Exception:  # this job's failure: the others go on; it is tried again later
             log.exception("import %s could not be run; trying again", job_id)
             self._failed[job_id] = time.monotonic()
             return
         finally:
+            self._held.pop(job_id, None)
             self._release(job_id)
         self._failed.pop(job_id, None)
         if not job.final:

@@ -733,6 +733,19 @@ def test_a_job_lease_is_held_by_one_process_until_it_runs_out(system: System, te
     assert not importer.claim(job, "a", 30, now=1042.0)  # a, renewing, learns it lost it
     importer.release(job, "b")
     assert importer.claim(job, "a", 30, now=1043.0)
+    # Renewing extends only a lease still held: one given back is not taken afresh.
+    assert importer.renew(job, "a", 30, now=1050.0)  # until 1080
+    assert not importer.claim(job, "b", 30, now=1079.0)
+    assert not importer.renew(job, "b", 30, now=1079.0)
+    importer.release(job, "a")
+    assert not importer.renew(job, "a", 30, now=1081.0)
+    assert importer.claim(job, "b", 30, now=1082.0)
+    # A process started again in another's place takes over what its predecessor held.
+    assert importer.claim(job, "host:8000:/data#old", 30, now=1200.0)
+    assert importer.take_over("host:8000:/data_x#", "host:8000:/data_x#new") == 0
+    assert importer.take_over("host:8000:/data#", "host:8000:/data#new") == 1
+    assert importer.renew(job, "host:8000:/data#new", 30, now=1201.0)
+    assert not importer.renew(job, "host:8000:/data#old", 30, now=1201.0)
 
 
 @pytest.mark.parametrize("lease", [600.0, -1.0], ids=["held", "run out"])
@@ -815,6 +828,7 @@ def test_a_process_that_loses_a_jobs_lease_stops_the_job_and_the_holder_finishes
     assert (ended["status"], ended["created"]) == ("completed", 700)
     names = [c for c in customers_of_all(system, tenant) if c.startswith("Siirretty ")]
     assert len(names) == len(set(names)) == 700
+    assert not list((importer.files / job_id).glob("checked*.jsonl"))  # no run left its rows
 
 
 def customers_of_all(system: System, tenant: Tenant) -> list[str]:

@@ -448,7 +448,7 @@ async def test_with_acknowledged_retention_the_relay_trims_what_every_group_has_
 ):
     stream = stream_prefix + SETTINGS_STREAM
     tenant_id = some_changes(settings_app, groups=8)  # positions 1..10
-    relay = new_relay(settings_app, client, stream, retention="acknowledged")
+    relay = new_relay(settings_app, client, stream, retention="acknowledged", trim_grace=0)
     await relay.publish_pending()
     assert await relay.trim_acknowledged() == 0  # no group: nobody has said what it read
     await client.xgroup_create(stream, "fast", id="0")
@@ -470,8 +470,18 @@ async def test_with_acknowledged_retention_the_relay_trims_what_every_group_has_
     assert await relay.publish_pending() == 1
     assert await stream_positions(client, stream) == [10, 11]
     # A relay started afresh goes on from the top, trimmed or not.
-    again = new_relay(settings_app, client, stream, retention="acknowledged")
+    again = new_relay(settings_app, client, stream, retention="acknowledged", trim_grace=0)
     assert await again.publish_pending() == 0
+    # Right after a relay starts (or finds the stream lost), groups Redis lost with it have
+    # time to be created again: nothing is trimmed for a while.
+    settings_app.change_settings(ADMIN, tenant_id, lambda s: s.add_company_group(ADMIN, "Y"))
+    fresh = new_relay(settings_app, client, stream, retention="acknowledged")
+    assert await fresh.publish_pending() == 1
+    for group in ("fast", "slow"):
+        read = await client.xreadgroup(group, "c", {stream: ">"})
+        await client.xack(stream, group, *[entry_id for entry_id, _ in read[0][1]])
+    assert await fresh.trim_acknowledged() == 0
+    assert await stream_positions(client, stream) == [10, 11, 12]
     # With the default retention, the whole history stays.
     assert new_relay(settings_app, client, stream).retention == "all"
 
@@ -484,6 +494,7 @@ async def test_the_relay_keeps_trimming_while_it_runs(settings_app, client, stre
         client,
         stream,
         retention="acknowledged",
+        trim_grace=0,
         check_interval=0.05,
         poll_interval=0.05,
     )
