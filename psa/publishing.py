@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import UTC
 from typing import Any, TypeVar
 from uuid import UUID, uuid5
 
+import orjson
 from pydantic import TypeAdapter
 
 E = TypeVar("E")
@@ -46,6 +48,43 @@ def plain_uuid(value: Any, required: bool = False) -> str | None:
     if type(value) is not str or not _UUID.fullmatch(value):
         raise ValueError(value)
     return value
+
+
+def plain_text(value: Any, required: bool = False) -> str | None:
+    """A text as the model writes it; ValueError if it is not one."""
+    if (value is not None or required) and type(value) is not str:
+        raise ValueError(value)
+    return value  # type: ignore[no-any-return]
+
+
+def plain_envelope(event: Any, name: str, position: int, payload: dict[str, Any]) -> dict[str, Any]:
+    """The envelope of a stored event as plain data, which orjson writes exactly as the
+    envelope model does (`published`); ValueError when a value of the envelope is not in
+    the plain form that guarantees it. `payload` is the payload after its `type`."""
+    if event.timestamp.tzinfo is not UTC:
+        raise ValueError(event.timestamp)
+    return {
+        "event_id": str(uuid5(event.originator_id, str(event.originator_version))),
+        "type": name,
+        "schema_version": 1,
+        "tenant_id": plain_uuid(event.tenant_id, required=True),
+        "aggregate_id": str(event.originator_id),
+        "aggregate_version": event.originator_version,
+        "position": position,
+        "occurred_at": event.timestamp,
+        "actor": {
+            "id": plain_text(event.actor_id, required=True),
+            "name": plain_text(event.actor_name, required=True),
+        },
+        "payload": {"type": name, **payload},
+    }
+
+
+def published(envelope: dict[str, Any]) -> PublishedJSON:
+    """`plain_envelope`'s envelope in its published JSON; orjson.JSONEncodeError for a value
+    it cannot write as the model does (an integer beyond 64 bits)."""
+    body = orjson.dumps(envelope, option=orjson.OPT_UTC_Z)
+    return PublishedJSON(body, envelope["type"], envelope["tenant_id"], envelope["event_id"])
 
 
 def build_envelope(

@@ -245,50 +245,51 @@ class ImporterApplication(ServiceApplication):
             offset += len(items)
 
     # ---------------------------------------------------------------- who runs a job
-    def _leases(self, statement: str, params: tuple[Any, ...]) -> list[Any]:
-        """The rows of one statement on the leases (`{leases}` is the table), committed."""
+    def _leases(self, statement: str, params: tuple[Any, ...]) -> int:
+        """How many leases one statement (`{leases}` is the table, `RETURNING` the rows it
+        changed) changed, committed."""
         t = self.tables
         with t.transaction() as cursor:
             t.execute(cursor, statement.replace("{leases}", t.name("import_job_lease")), params)
-            return list(cursor.fetchall()) if "RETURNING" in statement else []
+            return len(cursor.fetchall())
 
     def claim(self, job_id: UUID, holder: str, seconds: float, now: float | None = None) -> bool:
         """Take the job's lease for `seconds` (or keep it), unless another holder's has not
         run out; True if `holder` has it now."""
         now = time.time() if now is None else now
-        rows = self._leases(
+        changed = self._leases(
             "INSERT INTO {leases} AS lease (job_id, holder, until) VALUES (?, ?, ?) "
             "ON CONFLICT (job_id) DO UPDATE SET holder = excluded.holder, "
             "until = excluded.until WHERE lease.holder = excluded.holder OR lease.until < ? "
             "RETURNING holder",
             (str(job_id), holder, now + seconds, now),
         )
-        return bool(rows)  # no row: another holder's lease stands
+        return changed == 1  # none: another holder's lease stands
 
     def renew(self, job_id: UUID, holder: str, seconds: float, now: float | None = None) -> bool:
         """Extend the job's lease if `holder` still has it (never taking it afresh: a lease
         given back or taken over stays so); True if it does."""
         now = time.time() if now is None else now
-        return bool(
-            self._leases(
-                "UPDATE {leases} SET until = ? WHERE job_id = ? AND holder = ? RETURNING job_id",
-                (now + seconds, str(job_id), holder),
-            )
+        changed = self._leases(
+            "UPDATE {leases} SET until = ? WHERE job_id = ? AND holder = ? RETURNING job_id",
+            (now + seconds, str(job_id), holder),
         )
+        return changed == 1
 
     def take_over(self, predecessor: str, holder: str) -> int:
         """Take the leases a process of this name held before (`predecessor`: its name
         without the per-process part), as one started again in its place; returns how many."""
-        return len(
-            self._leases(
-                "UPDATE {leases} SET holder = ? WHERE substr(holder, 1, ?) = ? AND holder <> ? "
-                "RETURNING job_id",
-                (holder, len(predecessor), predecessor, holder),
-            )
+        return self._leases(
+            "UPDATE {leases} SET holder = ? WHERE substr(holder, 1, ?) = ? AND holder <> ? "
+            "RETURNING job_id",
+            (holder, len(predecessor), predecessor, holder),
         )
 
     def release(self, job_id: UUID, holder: str) -> None:
-        self._leases("DELETE FROM {leases} WHERE job_id = ? AND holder = ?", (str(job_id), holder))
+        self._leases(
+            "DELETE FROM {leases} WHERE job_id = ? AND holder = ? RETURNING job_id",
+            (str(job_id), holder),
+        )
 
     # ---------------------------------------------------------------- the run
     def run(self, job_id: UUID, interrupted: Callable[[], bool] = lambda: False) -> ImportJob:

@@ -8,15 +8,14 @@ the model's way.
 
 from __future__ import annotations
 
-from datetime import UTC
 from typing import Any
-from uuid import UUID, uuid5
+from uuid import UUID
 
 import orjson
 from pydantic import TypeAdapter
 
 from contracts import CommandEnvelope
-from psa.publishing import PublishedJSON, build_envelope, plain_uuid
+from psa.publishing import PublishedJSON, build_envelope, plain_envelope, plain_uuid, published
 
 from .domainmodel import ImportBatch
 
@@ -44,9 +43,7 @@ def command_json(event: Any, position: int) -> PublishedJSON | None:
     """The envelope JSON of a batch's command, built directly; None when a value is not in
     the plain form that guarantees the model's bytes."""
     try:
-        if event.timestamp.tzinfo is not UTC or type(event.batch) is not int:
-            return None
-        if type(event.update_existing) is not bool:
+        if type(event.batch) is not int or type(event.update_existing) is not bool:
             return None
         for row in event.rows:
             if (
@@ -57,39 +54,24 @@ def command_json(event: Any, position: int) -> PublishedJSON | None:
                 or not (row["parent_number"] is None or type(row["parent_number"]) is str)
             ):
                 return None
-        tenant_id = plain_uuid(event.tenant_id, required=True)
-        envelope = {
-            "event_id": str(uuid5(event.originator_id, str(event.originator_version))),
-            "type": NAME,
-            "schema_version": 1,
-            "tenant_id": tenant_id,
-            "aggregate_id": str(event.originator_id),
-            "aggregate_version": event.originator_version,
-            "position": position,
-            "occurred_at": event.timestamp,
-            "actor": {"id": _text(event.actor_id), "name": _text(event.actor_name)},
-            "payload": {
-                "type": NAME,
-                "job_id": plain_uuid(event.job_id, required=True),
-                "batch": event.batch,
-                "company_id": plain_uuid(event.company_id, required=True),
-                "update_existing": event.update_existing,
-                "rows": event.rows,
-            },
-        }
-        # A value orjson cannot write as the model does (an integer beyond 64 bits) fails
-        # here; text, numbers, booleans and None it writes alike (a test holds them equal).
-        body = orjson.dumps(envelope, option=orjson.OPT_UTC_Z)
+        # Text, numbers, booleans and None in a row's customer orjson writes as the model
+        # does (a test holds them equal); an integer beyond 64 bits it cannot write at all.
+        return published(
+            plain_envelope(
+                event,
+                NAME,
+                position,
+                {
+                    "job_id": plain_uuid(event.job_id, required=True),
+                    "batch": event.batch,
+                    "company_id": plain_uuid(event.company_id, required=True),
+                    "update_existing": event.update_existing,
+                    "rows": event.rows,
+                },
+            )
+        )
     except (KeyError, TypeError, ValueError, AttributeError, orjson.JSONEncodeError):
         return None
-    assert tenant_id is not None
-    return PublishedJSON(body, NAME, tenant_id, envelope["event_id"])
 
 
 _ROW_KEYS = ["row", "key", "customer", "parent_number"]
-
-
-def _text(value: Any) -> str:
-    if type(value) is not str:
-        raise ValueError(value)
-    return value

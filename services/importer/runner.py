@@ -55,7 +55,7 @@ class ImportRunner(Poller):
         # leases to run out.
         self.name = name
         self.holder = f"{name or ''}#{uuid.uuid4().hex}"
-        self._taken_over = name is None
+        self._taken_over = False  # the leases of a predecessor of this name
         self._held: dict[UUID, float] = {}  # running job → when its lease was last renewed
 
     def wake(self) -> None:
@@ -95,7 +95,7 @@ class ImportRunner(Poller):
         running: dict[str, tuple[UUID, Future[object]]],
         resting: dict[UUID, float],
     ) -> None:
-        if not self._taken_over and self.name is not None:
+        if self.name is not None and not self._taken_over:
             taken = self.app.take_over(self.name + "#", self.holder)
             if taken:
                 log.info("took over %s import jobs of this process's predecessor", taken)

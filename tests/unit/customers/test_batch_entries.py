@@ -11,8 +11,7 @@ from contracts import CustomerEnvelope
 from services.customers.domainmodel.customer import Customer
 from services.customers.domainmodel.import_batch import ImportBatchResult
 from services.customers.publishing import _ENVELOPE, to_envelope, translate_page
-
-from .test_publishing import _published
+from tests.unit.published_json import read_back
 
 TENANT = str(uuid4())
 COMPANY = str(uuid4())
@@ -20,7 +19,7 @@ JOB = str(uuid4())
 
 
 def created(row: int | None, job: str = JOB, fields: dict[str, Any] | None = None) -> Any:
-    return _published(
+    return read_back(
         Customer.created(
             customer_id=uuid4(),
             tenant_id=TENANT,
@@ -44,7 +43,7 @@ def executed(rows: list[int], job: str = JOB, batch: int = 1) -> Any:
         batch=batch,
         outcomes=[{"row": row, "outcome": "created"} for row in rows],
     )
-    return _published(result.collect_events()[0])
+    return read_back(result.collect_events()[0])
 
 
 def body(envelope: Any) -> bytes:

@@ -5,19 +5,13 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID, uuid4
 
-from eventsourcing.persistence import DatetimeAsISO, DecimalAsStr, Mapper, UUIDAsHex
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from psa.publishing import build_envelope
-from psa.transcoder import FastJSONTranscoder
 from services.importer.domainmodel import ImportBatch
 from services.importer.publishing import _ENVELOPE, command_json, to_envelope
-
-transcoder = FastJSONTranscoder()
-for transcoding in (UUIDAsHex(), DecimalAsStr(), DatetimeAsISO()):
-    transcoder.register(transcoding)
-MAPPER: Mapper[UUID] = Mapper(transcoder=transcoder)
+from tests.unit.published_json import assert_as_the_model, read_back
 
 texts = st.text(max_size=20)
 scalars = (
@@ -58,7 +52,7 @@ class Job:
 def _published(batch: ImportBatch) -> Any:
     """The event as the relay reads it back from the store."""
     (event,) = batch.collect_events()
-    return MAPPER.to_domain_event(MAPPER.to_stored_event(event))
+    return read_back(event)
 
 
 @settings(max_examples=300, deadline=None)
@@ -70,13 +64,7 @@ def test_the_json_is_the_models_json(
     event = _published(ImportBatch.queue(job, number, rows))
     fast = command_json(event, 42)
     model = build_envelope(_ENVELOPE, event, "ImportBatchQueued", UUID(event.tenant_id), 42)
-    assert fast is not None
-    assert fast.published_json == model.model_dump_json().encode()
-    assert (fast.type, fast.tenant_id, fast.event_id) == (
-        "ImportBatchQueued",
-        str(model.tenant_id),
-        str(model.event_id),
-    )
+    assert_as_the_model(fast, model, "ImportBatchQueued")
 
 
 def test_values_not_in_plain_form_take_the_models_way() -> None:
