@@ -28,6 +28,13 @@ class ImportRow(Contract):
     parent_number: str | None = Field(
         None, description="The number of the customer's parent, in the file or the register"
     )
+    given: list[str] | None = Field(
+        None,
+        description="With `update_existing`: the values the file gives (`name`, `kind`, "
+        "`business_id`, `company_group_id`, `address.<part>`, `relationship.<key>`; "
+        "additional fields are in `customer.fields` only when given). A customer the row "
+        "updates takes these and keeps the rest. None: every non-empty value of `customer`.",
+    )
 
 
 class ImportBatchQueued(Contract):

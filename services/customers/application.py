@@ -497,7 +497,9 @@ class CustomersApplication(ServiceApplication):
                         }
                     )
                     continue
-                updated = self._import_update(view, actor, tenant_id, match, data, given, errors)
+                updated = self._import_update(
+                    view, actor, tenant_id, match, data, given, errors, row.get("given")
+                )
                 if errors or updated is None:
                     failed(row, errors or [("customer", "could not be updated")])
                     continue
@@ -573,14 +575,19 @@ class CustomersApplication(ServiceApplication):
         data: dict[str, Any],
         number: str | None,
         errors: Errors,
+        given_values: list[str] | None = None,
     ) -> Customer | None:
-        """An existing customer with the row's non-empty values applied (not saved): its
-        details, the importing company's relationship, and the row's contact person unless
-        the customer has one of that name; a number of the row that is not the customer's
-        must be free (the caller gives it, with its index)."""
+        """An existing customer with the row's values applied (not saved): its details,
+        the importing company's relationship, and the row's contact person unless the
+        customer has one of that name; a number of the row that is not the customer's must
+        be free (the caller gives it, with its index). With `given_values` (the row's
+        `given`), only the values the file gave: the rest, defaults included, stay as they
+        are; without, every non-empty value."""
         customer: Any = deepcopy(self.repository.get(customer_id))
         if not isinstance(customer, Customer) or customer.tenant_id != tenant_id:
             return None
+        if given_values is not None:
+            data = _given_only(data, set(given_values), customer.address)
         if (
             number is not None
             and number.casefold() != customer.number.casefold()
@@ -644,3 +651,26 @@ class CustomersApplication(ServiceApplication):
         """Every change of a customer, newest first: who, when, what, before and after."""
         self.get_customer(tenant_id, customer_id)
         return self.history(customer_id, cursor=cursor, limit=limit)
+
+
+def _given_only(
+    data: dict[str, Any], given: set[str], address: dict[str, Any] | None
+) -> dict[str, Any]:
+    """An imported row's values as an update: the details and relationship values the file
+    gave (`ImportRow.given`), the address parts given over the customer's `address`."""
+    result = {key: value for key, value in data.items() if key in given or key == "parent_id"}
+    result["fields"] = data.get("fields") or {}  # only given fields are in a row
+    parts = {key.removeprefix("address."): None for key in given if key.startswith("address.")}
+    if parts:
+        row_address = data.get("address") or {}
+        result["address"] = {
+            **(address or {}),
+            **{part: row_address.get(part) for part in parts},
+        }
+    result["relationship"] = {
+        key: value
+        for key, value in (data.get("relationship") or {}).items()
+        if f"relationship.{key}" in given
+    }
+    result["contact"] = data.get("contact")
+    return result

@@ -25,7 +25,13 @@ class ImportBatchHandler:
             id=envelope.actor.id, name=envelope.actor.name, company_id=str(batch.company_id)
         )
         rows = [
-            {"row": r.row, "key": r.key, "customer": r.customer, "parent_number": r.parent_number}
+            {
+                "row": r.row,
+                "key": r.key,
+                "customer": r.customer,
+                "parent_number": r.parent_number,
+                "given": r.given,
+            }
             for r in batch.rows
         ]
         plain = {

@@ -462,7 +462,9 @@ class ImporterApplication(ServiceApplication):
                     if first != number:
                         errors.append(("number", f"the same customer number as row {first}"))
                 spool.write(
-                    orjson.dumps([number, None if errors else row.customer, row.parent_number])
+                    orjson.dumps(
+                        [number, None if errors else row.customer, row.parent_number, row.given]
+                    )
                 )
                 spool.write(b"\n")
                 # A customer of the register with the same business id (else number) is updated
@@ -547,7 +549,8 @@ class ImporterApplication(ServiceApplication):
         for level in range(max(levels.values(), default=0) + 1):
             rows: list[dict[str, Any]] = []
             slot = 0
-            for index, (number, customer, parent_number) in enumerate(self._spooled(job.id)):
+            spooled = enumerate(self._spooled(job.id))
+            for index, (number, customer, parent_number, given) in spooled:
                 if index // ROWS_PER_BATCH != slot:
                     if not queue(_batch_number(level, slot), rows):
                         return None
@@ -560,17 +563,18 @@ class ImporterApplication(ServiceApplication):
                         "key": f"{job.id}:{number}",
                         "customer": customer,
                         "parent_number": parent_number,
+                        "given": given if job.options.get("update_existing") else None,
                     }
                 )
             if not queue(_batch_number(level, slot), rows):
                 return None
         return sequence
 
-    def _spooled(self, job_id: UUID) -> Iterator[tuple[int, Any, str | None]]:
+    def _spooled(self, job_id: UUID) -> Iterator[tuple[int, Any, str | None, list[str]]]:
         with self._spool(job_id).open("rb") as spool:
             for line in spool:
-                number, customer, parent_number = orjson.loads(line)
-                yield number, customer, parent_number
+                number, customer, parent_number, given = orjson.loads(line)
+                yield number, customer, parent_number, given
 
     def _cancelled(self, job: ImportJob, queued: int, interrupted: Callable[[], bool]) -> None:
         """Stop after the batches already queued: wait for their outcomes, so that the job's

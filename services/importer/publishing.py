@@ -52,6 +52,10 @@ def command_json(event: Any, position: int) -> PublishedJSON | None:
                 or type(row["key"]) is not str
                 or type(row["customer"]) is not dict
                 or not (row["parent_number"] is None or type(row["parent_number"]) is str)
+                or not (
+                    row["given"] is None
+                    or (type(row["given"]) is list and all(type(n) is str for n in row["given"]))
+                )
             ):
                 return None
         # Text, numbers, booleans and None in a row's customer orjson writes as the model
@@ -74,4 +78,4 @@ def command_json(event: Any, position: int) -> PublishedJSON | None:
         return None
 
 
-_ROW_KEYS = ["row", "key", "customer", "parent_number"]
+_ROW_KEYS = ["row", "key", "customer", "parent_number", "given"]

@@ -54,6 +54,10 @@ RULE_COLUMNS = {
 }
 
 
+# The details a row gives when its cell is not empty (fields are sent only when given).
+GIVEN_DETAILS = ("name", "kind", "business_id", "company_group_id")
+
+
 def rule_column(where: str) -> str:
     """The column key of a path the customer rules name (`relationship.tags[0]` → `tags`)."""
     if where.startswith("fields."):
@@ -68,6 +72,8 @@ class CheckedRow:
     customer: dict[str, Any]  # the create body the customers service gets
     parent_number: str | None
     errors: list[tuple[str, str]] = field(default_factory=list)  # (column key, message)
+    # The values the file gives (`ImportRow.given`): all an existing customer takes from it.
+    given: list[str] = field(default_factory=list)
 
 
 def _text(value: Any) -> str:
@@ -264,7 +270,10 @@ class RowChecker:
             "contact": contact,
         }
         parent = _text(values.get("parent_number")) or None
-        return CheckedRow(number, customer, parent, errors)
+        given = [key for key in GIVEN_DETAILS if data.get(key)]
+        given += [f"address.{key}" for key, value in address.items() if value]
+        given += [f"relationship.{key}" for key, value in relationship_data.items() if value]
+        return CheckedRow(number, customer, parent, errors, given)
 
     def _field_value(
         self, spec: dict[str, Any], value: Any, errors: list[tuple[str, str]], key: str

@@ -841,3 +841,25 @@ def customers_of_all(system: System, tenant: Tenant) -> list[str]:
         cursor = page.get("next_cursor")
         if not cursor:
             return names
+
+
+def test_an_update_changes_only_what_the_file_gives(system: System, tenant: Tenant):
+    """A customer a row updates keeps its kind, type, address parts and relationship
+    values that the file has no value for: the row's defaults are for new customers."""
+    first = (
+        "Nimi;Y-tunnus;Laji;Asiakastyyppi;Katuosoite;Postinumero;Postitoimipaikka;Tiimi\r\n"
+        "Vanha Oy;0737546-2;alihankkija;Alihankkija;Kauppakatu 1;40100;Jyväskylä;Myynti\r\n"
+    )
+    created = imported(system, tenant, "vanha.csv", first.encode())
+    assert (created["status"], created["created"]) == ("completed", 1), created
+    before = customers_of(system, tenant)["Vanha Oy"]
+    update = "Nimi;Y-tunnus;Postitoimipaikka\r\nUusi nimi Oy;0737546-2;Tampere\r\n"
+    job = imported(system, tenant, "uusi.csv", update.encode(), update_existing=True)
+    assert (job["status"], job["updated"]) == ("completed", 1), job
+    after = customers_of(system, tenant)["Uusi nimi Oy"]
+    assert after["id"] == before["id"]
+    assert after["kind"] == before["kind"] == "subcontractor"
+    assert after["address"] == {**before["address"], "city": "Tampere"}
+    assert after["address"]["street"] == "Kauppakatu 1"
+    (old,), (new,) = before["relationships"], after["relationships"]
+    assert new["type_id"] == old["type_id"] and new["team"] == old["team"] == "Myynti"
