@@ -121,6 +121,48 @@ def _levels(parents: dict[int, str], numbers: dict[str, int]) -> dict[int, int]:
     return levels
 
 
+def _parent_errors(
+    parents: dict[int, str], numbers: dict[str, int], failed: set[int]
+) -> list[tuple[int, str]]:
+    """The rows whose parent in the file cannot be: the row itself, a loop of rows, or a row
+    that is not imported (it has errors, or its own parent is such a row), each with its
+    message. Found when the file is checked, so that a dry run reports them and one of them
+    stops an import without `skip_errors` before anything is created."""
+    errors: dict[int, str] = {}
+    for row in parents:
+        chain, current = [row], row
+        while (parent := numbers.get(parents.get(current, ""))) is not None:
+            if parent == row:
+                errors[row] = (
+                    "a customer cannot be its own parent"
+                    if len(chain) == 1
+                    else "the parents of rows "
+                    + ", ".join(str(r) for r in sorted(chain))
+                    + " form a loop"
+                )
+                break
+            if parent in chain:
+                break  # a loop further up: reported for its own rows, and below
+            chain.append(parent)
+            current = parent
+    not_imported = failed | set(errors)
+    for row in parents:
+        if row in errors:
+            continue
+        seen, current = {row}, row
+        while (parent := numbers.get(parents.get(current, ""))) is not None and parent not in seen:
+            if parent in not_imported:
+                errors[row] = (
+                    f"the parent (row {parent}) is not imported: it has errors"
+                    if parent == numbers.get(parents[row])
+                    else f"a parent above this row (row {parent}) is not imported: it has errors"
+                )
+                break
+            seen.add(parent)
+            current = parent
+    return sorted(errors.items())
+
+
 class Interrupted(Exception):
     """The process is stopping in the middle of a job."""
 
@@ -489,6 +531,9 @@ class ImporterApplication(ServiceApplication):
                         counts = self._cancelled_counts(job, total, len(failed_rows))
                         return "cancelled", counts, None
                     self._progress(job.id, {"processed": total})
+        for number, message in _parent_errors(parents, numbers, failed_rows):
+            failed_rows.add(number)
+            pending.append((number, checker.header("parent_number"), message))
         in_register = self._registered(
             job.tenant_id, "number_key", {p for p in parents.values() if p not in numbers}
         )

@@ -863,3 +863,45 @@ def test_an_update_changes_only_what_the_file_gives(system: System, tenant: Tena
     assert after["address"]["street"] == "Kauppakatu 1"
     (old,), (new,) = before["relationships"], after["relationships"]
     assert new["type_id"] == old["type_id"] and new["team"] == old["team"] == "Myynti"
+
+
+def test_parents_that_cannot_be_are_reported_when_the_file_is_checked(
+    system: System, tenant: Tenant
+):
+    """A row that is its own parent, rows whose parents form a loop and sub-units of a row
+    with errors: a dry run reports them, and without skip_errors nothing is created."""
+    text = (
+        "Nimi;Asiakasnumero;Pääyksikön asiakasnumero;Y-tunnus\r\n"
+        "Hyvä A;910;;\r\n"  # 2
+        "Kehä C;912;913;\r\n"  # 3
+        "Kehä D;913;912;\r\n"  # 4
+        "Itse;914;914;\r\n"  # 5
+        "Hyvä B;915;910;\r\n"  # 6
+        "Huono;916;;2345678-1\r\n"  # 7: the business id's checksum is wrong
+        "Lapsi;917;916;\r\n"  # 8
+        "Lapsenlapsi;918;917;\r\n"  # 9
+    ).encode()
+    job = finished(system, tenant, upload(system, tenant, "emot.csv", text).json()["id"])
+    assert (job["status"], job["failed"], job["created"]) == ("completed_with_errors", 6, 0), job
+    errors = system.http.get(f"{IMPORTS}/{job['id']}/errors", headers=system.admin(tenant))
+    messages = {(e["row"], e["column"]): e["message"] for e in errors.json()["items"]}
+    column = "Pääyksikön asiakasnumero"
+    assert set(messages) == {
+        (3, column),
+        (4, column),
+        (5, column),
+        (7, "Y-tunnus"),
+        (8, column),
+        (9, column),
+    }
+    assert messages[(3, column)] == messages[(4, column)] == "the parents of rows 3, 4 form a loop"
+    assert messages[(5, column)] == "a customer cannot be its own parent"
+    assert messages[(8, column)] == "the parent (row 7) is not imported: it has errors"
+    assert "row 7" in messages[(9, column)]
+    stopped = imported(system, tenant, "emot.csv", text)
+    assert (stopped["status"], stopped["created"]) == ("failed", 0), stopped
+    assert customers_of(system, tenant) == {}
+    # With skip_errors, the rows without such a parent are imported.
+    skipped = imported(system, tenant, "emot.csv", text, skip_errors=True)
+    assert (skipped["created"], skipped["failed"]) == (2, 6), skipped
+    assert set(customers_of(system, tenant)) == {"Hyvä A", "Hyvä B"}
