@@ -423,13 +423,18 @@ class CustomersApplication(ServiceApplication):
             )
 
         free: set[int] = set()  # automatic numbers found free, a run at a time
+        # Numbers the batch's rows give: not given automatically to a row before them.
+        numbers_given = {
+            str(r["customer"]["number"]).casefold() for r in rows if r["customer"].get("number")
+        }
 
         def next_free() -> int:
             """The next automatic number, skipping numbers given by hand (looked up in
             one query for a run of candidates)."""
             nonlocal next_number
             while True:
-                if str(next_number).casefold() in numbers_in_batch or next_number in taken:
+                text = str(next_number)
+                if text in numbers_in_batch or text in numbers_given or next_number in taken:
                     next_number += 1
                     continue
                 if next_number in free:

@@ -107,6 +107,31 @@ def _batch_number(level: int, slot: int) -> int:
     return level * 100_000 + slot + 1
 
 
+# Added to the numbers of the batches queued first (see `_numbered_first`).
+NUMBERED_FIRST = 1_000_000_000
+
+
+def _numbered_first(checked: Checked) -> set[int]:
+    """In a file with numbers given in some rows and not in others, the rows to queue first:
+    those with a number whose parents in the file have numbers too, so that automatic
+    numbers (given in the order rows are executed) skip the numbers the file gives. Empty
+    for any other file, whose batches keep their numbers."""
+    numbered = set(checked.numbers.values()) - checked.failed_rows
+    if not numbered or len(numbered) + len(checked.failed_rows) >= checked.total:
+        return set()
+    first = set()
+    for row in numbered:
+        current, seen = row, {row}
+        while (parent := checked.numbers.get(checked.parents.get(current, ""))) is not None:
+            if parent in seen or parent not in numbered:
+                break
+            seen.add(parent)
+            current = parent
+        else:
+            first.add(row)
+    return first
+
+
 def _levels(parents: dict[int, str], numbers: dict[str, int]) -> dict[int, int]:
     """Each row's depth below a parent in the same file (0 for the others; a cycle ends the
     walk, and the customers service refuses the link)."""
@@ -579,6 +604,9 @@ class ImporterApplication(ServiceApplication):
         resumed job makes the same batches even if some rows' validity changed meanwhile:
         none is left out, and a batch queued before is recognised by its number."""
         levels = _levels(checked.parents, checked.numbers)
+        # With update_existing the rows keep the file's order: of two rows that find the same
+        # customer, the first updates it and the other is reported.
+        first = set() if job.options.get("update_existing") else _numbered_first(checked)
         sequence = 0  # batches queued so far, in order
 
         def queue(number: int, rows: list[dict[str, Any]]) -> bool:
@@ -591,16 +619,24 @@ class ImporterApplication(ServiceApplication):
             self._cancelled(job, sequence - 1, interrupted)
             return False
 
-        for level in range(max(levels.values(), default=0) + 1):
+        stages = [(level, True) for level in range(max(levels.values(), default=0) + 1)]
+        if first:
+            stages = [(level, False) for level, _ in stages] + stages
+        for level, later in stages:
+            offset = 0 if later else NUMBERED_FIRST
             rows: list[dict[str, Any]] = []
             slot = 0
             spooled = enumerate(self._spooled(job.id))
             for index, (number, customer, parent_number, given) in spooled:
                 if index // ROWS_PER_BATCH != slot:
-                    if not queue(_batch_number(level, slot), rows):
+                    if not queue(offset + _batch_number(level, slot), rows):
                         return None
                     rows, slot = [], index // ROWS_PER_BATCH
-                if number in checked.failed_rows or levels.get(number, 0) != level:
+                if (
+                    number in checked.failed_rows
+                    or levels.get(number, 0) != level
+                    or (number not in first) != later
+                ):
                     continue
                 rows.append(
                     {
@@ -611,7 +647,7 @@ class ImporterApplication(ServiceApplication):
                         "given": given if job.options.get("update_existing") else None,
                     }
                 )
-            if not queue(_batch_number(level, slot), rows):
+            if not queue(offset + _batch_number(level, slot), rows):
                 return None
         return sequence
 

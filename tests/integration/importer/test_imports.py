@@ -905,3 +905,29 @@ def test_parents_that_cannot_be_are_reported_when_the_file_is_checked(
     skipped = imported(system, tenant, "emot.csv", text, skip_errors=True)
     assert (skipped["created"], skipped["failed"]) == (2, 6), skipped
     assert set(customers_of(system, tenant)) == {"Hyvä A", "Hyvä B"}
+
+
+def test_automatic_numbers_skip_the_numbers_the_file_gives(system: System, tenant: Tenant):
+    """Rows with a number go first: an automatic number never takes a number a later row of
+    the file gives, and a sub-unit's parent is the row with that number."""
+    text = (
+        "Nimi;Asiakasnumero;Pääyksikön asiakasnumero\r\n"
+        "Auto 1;;\r\n"
+        "Auto 2;;\r\n"
+        "Emo;10;\r\n"
+        "Käsin;2;10\r\n"  # a sub-unit: queued after the rows above, if not for its number
+        "Auto lapsi;;2\r\n"
+    ).encode()
+    dry = finished(system, tenant, upload(system, tenant, "numerot.csv", text).json()["id"])
+    assert (dry["status"], dry["failed"]) == ("completed", 0), dry
+    job = imported(system, tenant, "numerot.csv", text)
+    assert (job["status"], job["created"], job["failed"]) == ("completed", 5, 0), job
+    found = customers_of(system, tenant)
+    assert {name: c["number"] for name, c in found.items()} == {
+        "Emo": "10",
+        "Auto 1": "1",
+        "Käsin": "2",
+        "Auto 2": "3",
+        "Auto lapsi": "4",
+    }
+    assert found["Auto lapsi"]["parent_id"] == found["Käsin"]["id"]
