@@ -480,6 +480,16 @@ class CustomersApplication(ServiceApplication):
             if match is None and given is not None:
                 match = self._number_owner(tenant_id, given)
                 matched_by = "number"
+            if match is not None and not self._seen_by(view, match, actor.company_id):
+                errors.append(
+                    (
+                        matched_by,
+                        f"a customer of another company of the group has this "
+                        f"{matched_by.replace('_', ' ')}, and this company may not see it",
+                    )
+                )
+                failed(row, errors)
+                continue
             if match is not None:
                 if update_existing and match in updated_rows:
                     errors.append(
@@ -635,6 +645,14 @@ class CustomersApplication(ServiceApplication):
                 actor.pair, {"id": str(uuid4()), "company_id": actor.company_id, **contact}
             )
         return customer
+
+    def _seen_by(self, view: SettingsView, customer_id: UUID, company_id: str) -> bool:
+        """Whether the company's users may see the customer (the multi-company rules): an
+        import neither updates nor reports one they may not."""
+        if view.multi_company["see_other_companies_customers"] or len(view.company_ids) < 2:
+            return True
+        customer: Any = self.repository.get(customer_id)
+        return company_id in customer.relationships
 
     def _number_owner(self, tenant_id: str, number: str) -> UUID | None:
         index_id = number_index_id(tenant_id, number)

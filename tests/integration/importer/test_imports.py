@@ -931,3 +931,33 @@ def test_automatic_numbers_skip_the_numbers_the_file_gives(system: System, tenan
         "Auto lapsi": "4",
     }
     assert found["Auto lapsi"]["parent_id"] == found["Käsin"]["id"]
+
+
+def test_an_import_does_not_touch_a_customer_its_company_may_not_see(
+    system: System, tenant: Tenant
+):
+    """With the other companies' customers hidden, a row that finds one of them fails
+    instead of updating it (or telling more about it)."""
+    system.settings_change(
+        tenant, "PUT", "/multi-company", {"see_other_companies_customers": False}
+    )
+    company_b = {
+        **system.headers(tenant, companies=[tenant.companies[1]], name="Bertta Admin"),
+        "Settings-Position": system.position,
+    }
+    hidden = system.http.post(
+        "/api/v1/customers",
+        json={"name": "Salainen B Oy", "business_id": "2345678-0"},
+        headers=company_b,
+    )
+    assert hidden.status_code == 201, hidden.text
+    text = b"Nimi;Y-tunnus\r\nYlikirjoitettu Oy;2345678-0\r\n"
+    for options in ({"update_existing": True}, {}):
+        job = imported(system, tenant, "b.csv", text, skip_errors=True, **options)
+        assert (job["updated"], job["skipped"], job["failed"]) == (0, 0, 1), job
+        errors = system.http.get(f"{IMPORTS}/{job['id']}/errors", headers=system.admin(tenant))
+        (error,) = errors.json()["items"]
+        assert "may not see" in error["message"] and "Salainen" not in error["message"]
+    after = system.http.get(f"/api/v1/customers/{hidden.json()['id']}", headers=company_b).json()
+    assert after["name"] == "Salainen B Oy"
+    assert [r["company_id"] for r in after["relationships"]] == [tenant.companies[1]]
