@@ -178,7 +178,7 @@ def mapping_problems(
             problems.append(("mapping", f"the file has no column '{source}'"))
         if target is None or target == "":
             continue
-        key = names.get(header_key(target))
+        key = names.get(target)
         if key is None:
             problems.append(
                 ("mapping", f"'{target}' (for '{source}') is not a column of the import")
@@ -192,13 +192,66 @@ def mapping_problems(
     return problems
 
 
-def _names(known: list[Column]) -> dict[str, str]:
+def exact_key(header: Any) -> str:
+    """A header as compared first: case, punctuation and spacing do not matter; accents do."""
+    text = unicodedata.normalize("NFC", str(header or "")).casefold()
+    return " ".join(re.sub(r"[^\w]+", " ", text).replace("_", " ").split())
+
+
+class _Lookup:
+    """Names → values: a name with its accents as written first, else without accents when
+    that names one value only (two names that differ only in accents, such as additional
+    fields 'Päätös' and 'Paatos', are each found by their own spelling)."""
+
+    def __init__(self, items: list[tuple[Any, Any]]) -> None:
+        self.exact: dict[str, Any] = {}
+        self.folded: dict[str, list[Any]] = {}
+        for name, value in items:
+            self.exact.setdefault(exact_key(name), value)
+            found = self.folded.setdefault(header_key(name), [])
+            if value not in found:
+                found.append(value)
+
+    def get(self, name: Any) -> Any:
+        if exact_key(name) in self.exact:
+            return self.exact[exact_key(name)]
+        found = self.folded.get(header_key(name), [])
+        return found[0] if len(found) == 1 else None
+
+
+def _names(known: list[Column]) -> _Lookup:
     """Every name a column is known by (its header, key and English names) → its key."""
-    names: dict[str, str] = {}
-    for column in known:
-        for name in (column.header, column.key, *column.english):
-            names.setdefault(header_key(name), column.key)
-    return names
+    return _Lookup(
+        [
+            (name, column.key)
+            for column in known
+            for name in (column.header, column.key, *column.english)
+        ]
+    )
+
+
+def _mapped(labels: list[str], given: dict[str, str | None]) -> dict[str, str | None]:
+    """The file's columns the mapping names → their targets: by the spelling of the mapping's
+    name, else by that name without accents when it names one column the others did not."""
+    exact = {exact_key(source): source for source in given}
+    mapped: dict[str, str | None] = {}
+    claimed = set()
+    for label in labels:
+        if exact_key(label) in exact:
+            mapped[label] = given[exact[exact_key(label)]]
+            claimed.add(exact[exact_key(label)])
+    for label in labels:
+        if label in mapped:
+            continue
+        sources = [s for s in given if s not in claimed and header_key(s) == header_key(label)]
+        if len(sources) == 1:
+            mapped[label] = given[sources[0]]
+            claimed.add(sources[0])
+    return mapped
+
+
+def _labels(headers: list[Any]) -> list[str]:
+    return [label for label in (str(h or "").strip() for h in headers) if label]
 
 
 def map_headers(
@@ -208,7 +261,7 @@ def map_headers(
     Finnish or English header; nothing to leave it out), else by name, Finnish or English.
     A column the mapping feeds is fed by that file column, not by one that has its name."""
     names = _names(known)
-    wanted = {header_key(k): v for k, v in (given or {}).items()}
+    wanted = _mapped(_labels(headers), given or {})
     positions: dict[int, str] = {}
     unknown: dict[int, str] = {}  # position → label
     first: dict[str, str] = {}  # column key → the label of the file column that feeds it
@@ -226,22 +279,22 @@ def map_headers(
     labels = [(p, label) for p, label in labels if label]
     # The columns the mapping names first: they feed their columns whatever else is there.
     for position, label in labels:
-        if header_key(label) not in wanted:
+        if label not in wanted:
             continue
-        target = wanted[header_key(label)]
+        target = wanted[label]
         if target is None or target == "":
             continue  # mapped to nothing: not imported
-        resolved = names.get(header_key(target))
+        resolved = names.get(target)
         if resolved is None:
             unknown[position] = label
         else:
             feed(position, label, resolved)
     for position, label in labels:
-        key = header_key(label)
-        if key in wanted:
+        if label in wanted:
             continue
-        if key in names:
-            feed(position, label, names[key])
+        resolved = names.get(label)
+        if resolved is not None:
+            feed(position, label, resolved)
         else:
             unknown[position] = label
     present = set(positions.values())

@@ -525,3 +525,26 @@ def test_sub_units_go_after_their_parents_level_by_level():
     numbers = {"100": 2, "200": 3, "300": 4, "400": 5, "500": 6}
     parents = {3: "100", 4: "200", 5: "500", 6: "400", 7: "999"}
     assert _levels(parents, numbers) == {3: 1, 4: 2, 5: 1, 6: 1, 7: 0}
+
+
+def test_fields_whose_names_differ_only_by_accents_are_each_found_by_their_own_spelling():
+    settings = view()
+    document = settings.document
+    for field_id, name in (("f-paa", "Päätös"), ("f-pa", "Paatos")):
+        document["fields"][field_id] = {
+            **document["fields"]["f-vip"],
+            "id": field_id,
+            "name": name,
+            "type": "text",
+        }
+        document["field_order"].append(field_id)
+    known = columns(settings)
+    mapping = map_headers(["Nimi", "Paatos", "PÄÄTÖS"], known)
+    assert mapping.positions == {0: "name", 1: "field:f-pa", 2: "field:f-paa"}
+    assert mapping.unknown == []
+    # Written some third way, the name could be either: not guessed.
+    assert map_headers(["Nimi", "Päatos"], known).unknown == ["Päatos"]
+    # A mapping names its column by its spelling too.
+    given = map_headers(["Nimi", "Päätös", "Paatos"], known, {"Paatos": "field:f-paa"})
+    assert given.positions == {0: "name", 2: "field:f-paa"}
+    assert given.unknown == ["Päätös"] and given.repeated == {"Päätös": "Paatos"}
