@@ -107,6 +107,10 @@ def open_sheet(path: Path, filename: str) -> Sheet:
             raise FileProblem("the workbook is broken: it cannot be opened as .xlsx") from None
         sheet = Sheet(path, "xlsx", whole=whole)
         return replace(sheet, first_row=tuple(sheet.headers()))
+    if head.startswith(b"%PDF"):
+        raise FileProblem("the file is a PDF document, not CSV or an Excel workbook (.xlsx)")
+    if name.endswith(".json") or head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] in (b"{", b"["):
+        raise FileProblem("the file is JSON, not CSV or an Excel workbook (.xlsx)")
     if b"\x00" in head:
         raise FileProblem("the file is neither CSV nor an Excel workbook (.xlsx)")
     encoding, lossy = _encoding(path, head)

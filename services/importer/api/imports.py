@@ -33,6 +33,11 @@ SETTINGS_WAIT_SECONDS = 2.0
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
+class UnreadableFile(DomainError):
+    title = "The file cannot be imported"
+    type_slug = "unreadable-file"
+
+
 class TooLarge(DomainError):
     status = 413
     title = "The file is too large"
@@ -135,14 +140,14 @@ def upload(
         try:
             sheet = open_sheet(path, filename)
         except FileProblem as problem:
-            raise DomainError(problem.message, "file") from None
+            raise UnreadableFile(problem.message, "file") from None
         known = columns(settings)
         if columns_given:
             problems = mapping_problems(sheet.headers(), known, columns_given)
             if problems:
                 raise ValidationFailed(problems)
         elif not map_headers(sheet.headers(), known).positions:
-            raise DomainError(
+            raise UnreadableFile(
                 "the file's first row has none of the import's columns (such as Nimi or "
                 "Y-tunnus): is it the file of customers? The template "
                 "(GET /api/v1/imports/template) has every column",

@@ -110,11 +110,14 @@ def test_files_that_cannot_be_read_are_refused_at_once(system: System, tenant: T
         ("tyhja.csv", b"", "empty"),
         ("suojattu.xlsx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 64, "protected"),
         ("rikki.xlsx", b"PK\x03\x04 broken", "broken"),
-        ("tiedot.json", b'{"customers": [{"name": "A Oy"}]}\n', "none of the import's columns"),
+        ("tiedot.json", b'{"customers": [{"name": "A Oy"}]}\n', "is JSON, not CSV"),
+        ("lasku.pdf", b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj", "a PDF document"),
+        ("muistio.txt", b"Muistiinpanoja\nAsiakkaista\n", "none of the import's"),
     ):
         response = upload(system, tenant, name, data)
         assert response.status_code == 422, response.text
         assert response.headers["content-type"] == "application/problem+json"
+        assert response.json()["title"] == "The file cannot be imported"
         (error,) = response.json()["errors"]
         assert error["field"] == "file" and message in error["message"]
 
