@@ -26,9 +26,12 @@ from psa.spreadsheet import neutralize
 from ..application import ImporterApplication, check_options, new_upload_path
 from ..columns import columns, map_headers, mapping_problems
 from ..reader import MAX_BYTES, FileProblem, open_sheet
+from ..schemas import ImportErrorPage, ImportJobPublic, problems
 from ..template import template_csv, template_xlsx
 
-router = APIRouter(prefix="/api/v1/imports", tags=["imports"])
+router = APIRouter(
+    prefix="/api/v1/imports", tags=["imports"], responses=problems(401, 403, 404, 422)
+)
 SETTINGS_WAIT_SECONDS = 2.0
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -83,7 +86,21 @@ def settings_view(
 Settings = Annotated[SettingsView, Depends(settings_view)]
 
 
-@router.get("/template", summary="The import template, made from the current settings")
+@router.get(
+    "/template",
+    summary="The import template, made from the current settings",
+    description="A column per standard field and per additional field, headers in Finnish "
+    "(English names are accepted on upload). The XLSX has a second sheet, Ohjeet, with each "
+    "column's format, whether it is required and its allowed values.",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "The template",
+            "content": {XLSX: {}, "text/csv": {}},
+        },
+        **problems(503),
+    },
+)
 def template(settings: Settings, format: Literal["xlsx", "csv"] = "xlsx") -> Response:
     if format == "csv":
         return Response(
@@ -98,16 +115,32 @@ def template(settings: Settings, format: Literal["xlsx", "csv"] = "xlsx") -> Res
     )
 
 
-@router.post("", status_code=202, summary="Upload a file to import (checked in the background)")
+@router.post(
+    "",
+    status_code=202,
+    summary="Upload a file to import (checked in the background)",
+    description="Answers at once with the import (`queued`) and its `Location`; follow it "
+    "with `GET /api/v1/imports/{id}`. Headers are matched to columns by name (Finnish or "
+    "English, case and accents aside) unless `mapping` is given; columns not imported are "
+    "reported in `unknown_columns`. An empty, foreign, protected or broken file, or a file "
+    "without any of the import's columns, is refused (422, naming `file`).",
+    response_model=ImportJobPublic,
+    responses=problems(413, 503),
+)
 def upload(
     app: App,
     principal: Admin,
     settings: Settings,
     response: Response,
     file: Annotated[UploadFile, File(description="An .xlsx or .csv file")],
-    dry_run: Annotated[bool, Form()] = False,
-    skip_errors: Annotated[bool, Form()] = False,
-    update_existing: Annotated[bool, Form()] = False,
+    dry_run: Annotated[bool, Form(description="Check and report only")] = False,
+    skip_errors: Annotated[
+        bool, Form(description="Import the valid rows (else one invalid row stops the import)")
+    ] = False,
+    update_existing: Annotated[
+        bool,
+        Form(description="Update a customer with the row's business id (else number)"),
+    ] = False,
     mapping: Annotated[
         str | None,
         Form(description="JSON: file column → column of the import, or null to leave it out"),
@@ -169,12 +202,19 @@ def upload(
     return job.as_dict()
 
 
-@router.get("/{job_id}", summary="An import's status and counts")
+@router.get("/{job_id}", summary="An import's status and counts", response_model=ImportJobPublic)
 def status(app: App, principal: Admin, job_id: UUID) -> dict[str, Any]:
     return app.describe(str(principal.tenant), job_id)
 
 
-@router.post("/{job_id}/cancel", summary="Stop an import between batches")
+@router.post(
+    "/{job_id}/cancel",
+    summary="Stop an import between batches",
+    description="The batches already sent are executed; the import ends `cancelled` with "
+    "their counts. 409 if it has ended already.",
+    response_model=ImportJobPublic,
+    responses=problems(409),
+)
 def cancel(app: App, principal: Admin, job_id: UUID) -> dict[str, Any]:
     app.cancel(str(principal.tenant), job_id)
     return app.describe(str(principal.tenant), job_id)
@@ -189,13 +229,23 @@ def cancel(app: App, principal: Admin, job_id: UUID) -> dict[str, Any]:
     "`customers.commands.v1.dlq`): once the cause is mended, the same rows are sent again "
     "with the same keys, so none creates a second customer. 409 if there is nothing to send "
     "again.",
+    response_model=ImportJobPublic,
+    responses=problems(409),
 )
 def retry(app: App, principal: Admin, job_id: UUID) -> dict[str, Any]:
     app.retry(str(principal.tenant), job_id)
     return app.describe(str(principal.tenant), job_id)
 
 
-@router.get("/{job_id}/errors", summary="The errors of an import, row by row")
+@router.get(
+    "/{job_id}/errors",
+    summary="The errors of an import, row by row",
+    description="Every error of every row, with the row's number in the file and the "
+    "column's header, in row order: JSON a page at a time, or with `format=csv` the whole "
+    "report as a semicolon-separated file (UTF-8 with BOM; columns Rivi, Sarake, Virhe).",
+    response_model=ImportErrorPage,
+    responses={200: {"content": {"text/csv": {}}}},
+)
 def errors(
     app: App,
     principal: Admin,

@@ -1,0 +1,113 @@
+"""The import API's responses, as its OpenAPI document describes them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from psa.problems import PROBLEM_JSON
+
+Status = Literal[
+    "queued", "validating", "running", "completed", "completed_with_errors", "failed", "cancelled"
+]
+
+
+class ImportOptions(BaseModel):
+    dry_run: bool = Field(description="Check and report only; nothing is created")
+    skip_errors: bool = Field(
+        description="Import the valid rows and report the others (else one invalid row "
+        "stops the import before anything is created)"
+    )
+    update_existing: bool = Field(
+        description="A row whose business id (else number) is an existing customer's updates "
+        "it with the values the file gives (else it is skipped and reported)"
+    )
+
+
+class Person(BaseModel):
+    id: str
+    name: str
+
+
+class BatchProgress(BaseModel):
+    queued: int | None = Field(
+        description="The import's batches for the customers service, once all are sent "
+        "(null while they are being sent)"
+    )
+    executed: int = Field(description="Batches it has reported the outcome of")
+
+
+class ImportJobPublic(BaseModel):
+    """An import: its status, what it has done so far, and when."""
+
+    id: str
+    status: Status
+    filename: str
+    options: ImportOptions
+    total_rows: int = Field(description="Data rows in the file (known once it is checked)")
+    processed: int = Field(description="Rows checked, or while running rows with an outcome")
+    created: int
+    updated: int
+    skipped: int = Field(description="Rows of customers that exist already")
+    failed: int = Field(description="Rows with errors (see `/errors`)")
+    unknown_columns: list[str] = Field(description="Columns of the file that are not imported")
+    problem: str | None = Field(description="Why the import failed or stopped, if it did")
+    cancel_requested: bool
+    created_by: Person
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    version: int
+    batches: BatchProgress | None = Field(None, description="While running")
+
+
+class ImportRowError(BaseModel):
+    row: int = Field(description="The row's number in the file (the header is row 1)")
+    column: str = Field(description="The column's header in the file")
+    message: str
+
+
+class ImportErrorPage(BaseModel):
+    items: list[ImportRowError]
+    total: int
+    next_offset: int | None = Field(description="`offset` of the next page; null on the last")
+
+
+def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries of the problem details (RFC 9457) an endpoint may answer with."""
+    schema = {
+        "type": "object",
+        "properties": {
+            "type": {"type": "string"},
+            "title": {"type": "string"},
+            "status": {"type": "integer"},
+            "detail": {"type": "string"},
+            "errors": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
+                },
+            },
+        },
+    }
+    return {
+        status: {
+            "description": DESCRIPTIONS[status],
+            "content": {PROBLEM_JSON: {"schema": schema}},
+        }
+        for status in statuses
+    }
+
+
+DESCRIPTIONS = {
+    401: "No valid token",
+    403: "Not an admin of the tenant",
+    404: "No such import (or another tenant's)",
+    409: "The import's state does not allow it",
+    413: "The file is too large",
+    422: "Invalid input, each error naming its field (`file`, `mapping`, an option)",
+    503: "The tenant's settings have not reached the importer yet: retry in a moment",
+}
