@@ -354,10 +354,11 @@ def test_a_mapping_naming_what_is_not_there_is_refused_with_its_reasons():
     assert "'Ei tällaista' (for 'Muistiinpanot') is not a column of the import" in messages
 
 
-def test_an_additional_field_named_like_a_standard_column_has_a_header_of_its_own():
+def with_text_fields(*fields: tuple[str, str]) -> Any:
+    """The test settings with more text fields, (id, name) each."""
     settings = view()
     document = settings.document
-    for field_id, name in (("f-tag", "Tunnisteet"), ("f-mail", "Email")):
+    for field_id, name in fields:
         document["fields"][field_id] = {
             **document["fields"]["f-vip"],
             "id": field_id,
@@ -365,7 +366,11 @@ def test_an_additional_field_named_like_a_standard_column_has_a_header_of_its_ow
             "type": "text",
         }
         document["field_order"].append(field_id)
-    known = columns(settings)
+    return settings
+
+
+def test_an_additional_field_named_like_a_standard_column_has_a_header_of_its_own():
+    known = columns(with_text_fields(("f-tag", "Tunnisteet"), ("f-mail", "Email")))
     headers = [c.header for c in known]
     assert len(headers) == len(set(headers))
     assert "Tunnisteet (lisätieto)" in headers and "Email (lisätieto)" in headers
@@ -528,17 +533,7 @@ def test_sub_units_go_after_their_parents_level_by_level():
 
 
 def test_fields_whose_names_differ_only_by_accents_are_each_found_by_their_own_spelling():
-    settings = view()
-    document = settings.document
-    for field_id, name in (("f-paa", "Päätös"), ("f-pa", "Paatos")):
-        document["fields"][field_id] = {
-            **document["fields"]["f-vip"],
-            "id": field_id,
-            "name": name,
-            "type": "text",
-        }
-        document["field_order"].append(field_id)
-    known = columns(settings)
+    known = columns(with_text_fields(("f-paa", "Päätös"), ("f-pa", "Paatos")))
     mapping = map_headers(["Nimi", "Paatos", "PÄÄTÖS"], known)
     assert mapping.positions == {0: "name", 1: "field:f-pa", 2: "field:f-paa"}
     assert mapping.unknown == []
