@@ -44,6 +44,10 @@ ROWS_PER_BATCH = 500
 IN_FLIGHT = 12  # batches queued and not yet executed, at most
 _TABLES = {
     "import_job": "job_id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL, status TEXT NOT NULL",
+    # When each job was uploaded, for a tenant's list of its imports, newest first.
+    "import_job_uploaded": (
+        "job_id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL, uploaded_at TEXT NOT NULL"
+    ),
     # Outcomes of the batches the customers service has executed, one row per batch.
     "import_batch_done": (
         "job_id TEXT NOT NULL, batch BIGINT NOT NULL, created BIGINT NOT NULL, "
@@ -211,6 +215,7 @@ class ImporterApplication(ServiceApplication):
                     cursor, f"CREATE TABLE IF NOT EXISTS {self.tables.name(table)} ({columns_sql})"
                 )
             for index, table, index_columns in (
+                ("import_job_uploaded_i0", "import_job_uploaded", "tenant_id, uploaded_at"),
                 ("import_error_i0", "import_error", "job_id, row_number"),
                 ("import_register_i0", "import_register", "tenant_id, number_key"),
                 ("import_register_i1", "import_register", "tenant_id, business_id"),
@@ -268,6 +273,38 @@ class ImporterApplication(ServiceApplication):
                 FINAL,
             )
             return [(UUID(row["job_id"]), row["tenant_id"]) for row in cursor.fetchall()]
+
+    def imports(self, tenant_id: str, offset: int, limit: int) -> tuple[list[UUID], int]:
+        """A page of the tenant's imports, newest first, and how many it has."""
+        t = self.tables
+        self._note_uploads()
+        with t.transaction(commit=False) as cursor:
+            t.execute(
+                cursor,
+                f"SELECT job_id FROM {t.name('import_job_uploaded')} WHERE tenant_id = ? "
+                "ORDER BY uploaded_at DESC, job_id LIMIT ? OFFSET ?",
+                (tenant_id, limit, offset),
+            )
+            page = [UUID(row["job_id"]) for row in cursor.fetchall()]
+            t.execute(
+                cursor,
+                f"SELECT COUNT(*) AS n FROM {t.name('import_job_uploaded')} WHERE tenant_id = ?",
+                (tenant_id,),
+            )
+            return page, int(cursor.fetchone()["n"])
+
+    def _note_uploads(self) -> None:
+        """Note the upload time of jobs stored before it was noted with their status."""
+        t = self.tables
+        with t.transaction(commit=False) as cursor:
+            t.execute(
+                cursor,
+                f"SELECT job_id FROM {t.name('import_job')} WHERE job_id NOT IN "
+                f"(SELECT job_id FROM {t.name('import_job_uploaded')})",
+            )
+            missing = [UUID(row["job_id"]) for row in cursor.fetchall()]
+        for job_id in missing:
+            self._set_status(self.read(job_id))
 
     def describe(self, tenant_id: str, job_id: UUID) -> dict[str, Any]:
         """A job as its status page shows it: the counts of the batches executed so far."""
@@ -1113,6 +1150,12 @@ class ImporterApplication(ServiceApplication):
                 f"INSERT INTO {t.name('import_job')} (job_id, tenant_id, status) VALUES (?, ?, ?) "
                 "ON CONFLICT (job_id) DO UPDATE SET status = excluded.status",
                 (str(job.id), job.tenant_id, job.status),
+            )
+            t.execute(
+                cursor,
+                f"INSERT INTO {t.name('import_job_uploaded')} (job_id, tenant_id, uploaded_at) "
+                "VALUES (?, ?, ?) ON CONFLICT (job_id) DO NOTHING",
+                (str(job.id), job.tenant_id, job.created_on.isoformat()),
             )
 
 

@@ -63,6 +63,12 @@ class ImportJobPublic(BaseModel):
     batches: BatchProgress | None = Field(None, description="While running")
 
 
+class ImportJobPage(BaseModel):
+    items: list[ImportJobPublic]
+    total: int
+    next_offset: int | None = Field(description="`offset` of the next page; null on the last")
+
+
 class ImportRowError(BaseModel):
     row: int = Field(description="The row's number in the file (the header is row 1)")
     column: str = Field(description="The column's header in the file")

@@ -26,7 +26,7 @@ from psa.spreadsheet import neutralize
 from ..application import ImporterApplication, check_options, new_upload_path
 from ..columns import columns, map_headers, mapping_problems
 from ..reader import MAX_BYTES, FileProblem, open_sheet
-from ..schemas import ImportErrorPage, ImportJobPublic, problems
+from ..schemas import ImportErrorPage, ImportJobPage, ImportJobPublic, problems
 from ..template import template_csv, template_xlsx
 
 router = APIRouter(
@@ -200,6 +200,23 @@ def upload(
         path.unlink(missing_ok=True)
     response.headers["Location"] = f"/api/v1/imports/{job.id}"
     return job.as_dict()
+
+
+@router.get("", summary="The tenant's imports, newest first", response_model=ImportJobPage)
+def list_imports(
+    app: App,
+    principal: Admin,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> dict[str, Any]:
+    tenant_id = str(principal.tenant)
+    page, total = app.imports(tenant_id, offset, limit)
+    following = offset + len(page)
+    return {
+        "items": [app.describe(tenant_id, job_id) for job_id in page],
+        "total": total,
+        "next_offset": following if following < total else None,
+    }
 
 
 @router.get("/{job_id}", summary="An import's status and counts", response_model=ImportJobPublic)

@@ -964,3 +964,29 @@ def test_an_import_does_not_touch_a_customer_its_company_may_not_see(
     after = system.http.get(f"/api/v1/customers/{hidden.json()['id']}", headers=company_b).json()
     assert after["name"] == "Salainen B Oy"
     assert [r["company_id"] for r in after["relationships"]] == [tenant.companies[1]]
+
+
+def test_a_tenants_imports_are_listed_newest_first(system: System, tenant: Tenant):
+    first = upload(system, tenant, "eka.csv", b"Nimi\r\nA Oy\r\n").json()
+    second = upload(system, tenant, "toka.csv", b"Nimi\r\nB Oy\r\n").json()
+    for job in (first, second):
+        finished(system, tenant, job["id"])
+    listed = system.http.get(IMPORTS, headers=system.admin(tenant)).json()
+    assert [j["filename"] for j in listed["items"]] == ["toka.csv", "eka.csv"]
+    assert (listed["total"], listed["next_offset"]) == (2, None)
+    assert listed["items"][0]["status"] == "completed"
+    page = system.http.get(f"{IMPORTS}?limit=1&offset=1", headers=system.admin(tenant)).json()
+    assert ([j["id"] for j in page["items"]], page["next_offset"]) == ([first["id"]], None)
+    # Imports stored before their upload time was noted are listed too.
+    importer = system.http.app.state.importer_app  # type: ignore[attr-defined]
+    with importer.tables.transaction() as cursor:
+        importer.tables.execute(
+            cursor, f"DELETE FROM {importer.tables.name('import_job_uploaded')}"
+        )
+    again = system.http.get(IMPORTS, headers=system.admin(tenant)).json()
+    assert [j["id"] for j in again["items"]] == [second["id"], first["id"]]
+    # Another tenant's admin sees none of them; a user who is not an admin none at all.
+    other = system.create_tenant("Muu Oy")
+    assert system.http.get(IMPORTS, headers=system.admin(other)).json()["total"] == 0
+    user = system.headers(tenant, roles=("user",))
+    assert system.http.get(IMPORTS, headers=user).status_code == 403
