@@ -98,6 +98,11 @@ class ContactPersonAdded(Contract):
     contact: Contact
 
 
+class RowError(Contract):
+    column: str = Field(description="The field the error is about")
+    message: str
+
+
 class RowOutcome(Contract):
     row: int
     outcome: Literal["created", "updated", "skipped", "failed"]
@@ -105,7 +110,12 @@ class RowOutcome(Contract):
     number: str | None = None
     business_id: str | None = None
     column: str | None = Field(None, description="The field a failure is about")
-    message: str | None = None
+    message: str | None = Field(
+        None, description="What is wrong (every error of the row, with their fields, if several)"
+    )
+    errors: list[RowError] | None = Field(
+        None, description="A failure's errors one by one, when there are several"
+    )
 
 
 class ImportedCustomer(Contract):

@@ -417,10 +417,11 @@ class CustomersApplication(ServiceApplication):
 
         def failed(row: dict[str, Any], errors: Errors) -> None:
             column, message = errors[0]
-            text = "; ".join(f"{c}: {m}" for c, m in errors) if len(errors) > 1 else message
-            outcomes.append(
-                {"row": row["row"], "outcome": "failed", "column": column, "message": text}
-            )
+            outcome = {"row": row["row"], "outcome": "failed", "column": column, "message": message}
+            if len(errors) > 1:
+                outcome["message"] = "; ".join(f"{c}: {m}" for c, m in errors)
+                outcome["errors"] = [{"column": c, "message": m} for c, m in errors]
+            outcomes.append(outcome)
 
         free: set[int] = set()  # automatic numbers found free, a run at a time
         # Numbers the batch's rows give: not given automatically to a row before them.

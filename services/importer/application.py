@@ -925,12 +925,14 @@ class ImporterApplication(ServiceApplication):
         for outcome in payload["outcomes"]:
             tally[outcome["outcome"]] += 1
             if outcome["outcome"] in ("failed", "skipped"):
-                key = rule_column(outcome.get("column") or "")
-                column = headers.get(key, key)
-                message = outcome.get("message") or outcome["outcome"]
-                if outcome["outcome"] == "skipped":
-                    message = f"skipped: {message}"
-                errors.append((payload["job_id"], outcome["row"], column or "", message))
+                found = outcome.get("errors") or [outcome]  # each error in its own column
+                for error in found:
+                    key = rule_column(error.get("column") or "")
+                    column = headers.get(key, key)
+                    message = error.get("message") or outcome["outcome"]
+                    if outcome["outcome"] == "skipped":
+                        message = f"skipped: {message}"
+                    errors.append((payload["job_id"], outcome["row"], column or "", message))
         t.execute(
             cursor,
             f"INSERT INTO {t.name('import_batch_done')} (job_id, batch, created, updated, "

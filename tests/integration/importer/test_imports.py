@@ -990,3 +990,27 @@ def test_a_tenants_imports_are_listed_newest_first(system: System, tenant: Tenan
     assert system.http.get(IMPORTS, headers=system.admin(other)).json()["total"] == 0
     user = system.headers(tenant, roles=("user",))
     assert system.http.get(IMPORTS, headers=user).status_code == 403
+
+
+def test_each_error_found_when_a_row_is_executed_is_reported_in_its_own_column(
+    system: System, tenant: Tenant, monkeypatch
+):
+    """A row the customers service finds wrong in several ways (the settings changed after
+    the file was checked, say): each error is its own line of the report, under its column."""
+    from services.customers.application import CustomersApplication
+
+    execute = CustomersApplication.execute_import_batch
+
+    def changed_meanwhile(self: Any, tenant_id: str, actor: Any, batch: Any) -> Any:
+        for row in batch["rows"]:
+            if row["row"] == 3:
+                row["customer"] = {**row["customer"], "name": "", "business_id": "123"}
+        return execute(self, tenant_id, actor, batch)
+
+    monkeypatch.setattr(CustomersApplication, "execute_import_batch", changed_meanwhile)
+    data = "Nimi;Y-tunnus\r\nHyvä Oy;\r\nMuuttunut Oy;\r\n".encode()
+    job = imported(system, tenant, "muuttui.csv", data, skip_errors=True)
+    assert (job["created"], job["failed"]) == (1, 1), job
+    errors = system.http.get(f"{IMPORTS}/{job['id']}/errors", headers=system.admin(tenant))
+    found = sorted((e["row"], e["column"]) for e in errors.json()["items"])
+    assert found == [(3, "Nimi"), (3, "Y-tunnus")]
