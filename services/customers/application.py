@@ -684,7 +684,7 @@ def _given_only(
     gave (`ImportRow.given`), the address parts given over the customer's `address`."""
     result = {key: value for key, value in data.items() if key in given or key == "parent_id"}
     result["fields"] = data.get("fields") or {}  # only given fields are in a row
-    parts = {key.removeprefix("address."): None for key in given if key.startswith("address.")}
+    parts = [key.removeprefix("address.") for key in given if key.startswith("address.")]
     if parts:
         row_address = data.get("address") or {}
         result["address"] = {

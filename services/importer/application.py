@@ -115,6 +115,21 @@ def _batch_number(level: int, slot: int) -> int:
 NUMBERED_FIRST = 1_000_000_000
 
 
+def _ancestors(
+    row: int, parents: dict[int, str], numbers: dict[str, int]
+) -> tuple[list[int], int | None]:
+    """The rows above a row in the file, its parent first, up to a row without a parent in
+    the file; and the row the walk came back to, if the parents form a loop (else None)."""
+    chain: list[int] = []
+    current = row
+    while (parent := numbers.get(parents.get(current, ""))) is not None:
+        if parent == row or parent in chain:
+            return chain, parent
+        chain.append(parent)
+        current = parent
+    return chain, None
+
+
 def _numbered_first(checked: Checked) -> set[int]:
     """In a file with numbers given in some rows and not in others, the rows to queue first:
     those with a number whose parents in the file have numbers too, so that automatic
@@ -125,29 +140,16 @@ def _numbered_first(checked: Checked) -> set[int]:
         return set()
     first = set()
     for row in numbered:
-        current, seen = row, {row}
-        while (parent := checked.numbers.get(checked.parents.get(current, ""))) is not None:
-            if parent in seen or parent not in numbered:
-                break
-            seen.add(parent)
-            current = parent
-        else:
+        chain, loop = _ancestors(row, checked.parents, checked.numbers)
+        if loop is None and numbered.issuperset(chain):
             first.add(row)
     return first
 
 
 def _levels(parents: dict[int, str], numbers: dict[str, int]) -> dict[int, int]:
-    """Each row's depth below a parent in the same file (0 for the others; a cycle ends the
-    walk, and the customers service refuses the link)."""
-    levels: dict[int, int] = {}
-    for row in parents:
-        depth, seen, current = 0, {row}, row
-        while (parent := numbers.get(parents.get(current, ""))) is not None and parent not in seen:
-            depth += 1
-            seen.add(parent)
-            current = parent
-        levels[row] = depth
-    return levels
+    """Each row's depth below a parent in the same file (0 for the others; a loop of parents
+    is reported when the file is checked, `_parent_errors`)."""
+    return {row: len(_ancestors(row, parents, numbers)[0]) for row in parents}
 
 
 def _parent_errors(
@@ -158,37 +160,25 @@ def _parent_errors(
     message. Found when the file is checked, so that a dry run reports them and one of them
     stops an import without `skip_errors` before anything is created."""
     errors: dict[int, str] = {}
-    for row in parents:
-        chain, current = [row], row
-        while (parent := numbers.get(parents.get(current, ""))) is not None:
-            if parent == row:
-                errors[row] = (
-                    "a customer cannot be its own parent"
-                    if len(chain) == 1
-                    else "the parents of rows "
-                    + ", ".join(str(r) for r in sorted(chain))
-                    + " form a loop"
-                )
-                break
-            if parent in chain:
-                break  # a loop further up: reported for its own rows, and below
-            chain.append(parent)
-            current = parent
+    chains = {row: _ancestors(row, parents, numbers) for row in parents}
+    for row, (chain, loop) in chains.items():
+        if loop == row:  # else a loop further up: reported for its own rows, and below
+            errors[row] = (
+                "a customer cannot be its own parent"
+                if not chain
+                else f"the parents of rows {', '.join(str(r) for r in sorted([row, *chain]))} "
+                "form a loop"
+            )
     not_imported = failed | set(errors)
-    for row in parents:
-        if row in errors:
+    for row, (chain, _) in chains.items():
+        above = next((r for r in chain if r in not_imported), None)
+        if row in errors or above is None:
             continue
-        seen, current = {row}, row
-        while (parent := numbers.get(parents.get(current, ""))) is not None and parent not in seen:
-            if parent in not_imported:
-                errors[row] = (
-                    f"the parent (row {parent}) is not imported: it has errors"
-                    if parent == numbers.get(parents[row])
-                    else f"a parent above this row (row {parent}) is not imported: it has errors"
-                )
-                break
-            seen.add(parent)
-            current = parent
+        errors[row] = (
+            f"the parent (row {above}) is not imported: it has errors"
+            if above == chain[0]
+            else f"a parent above this row (row {above}) is not imported: it has errors"
+        )
     return sorted(errors.items())
 
 
@@ -225,6 +215,7 @@ class ImporterApplication(ServiceApplication):
                     f"CREATE INDEX IF NOT EXISTS {index} ON {self.tables.name(table)} "
                     f"({index_columns})",
                 )
+        self._note_uploads()
 
     # ---------------------------------------------------------------- commands
     def queue(
@@ -276,25 +267,43 @@ class ImporterApplication(ServiceApplication):
 
     def imports(self, tenant_id: str, offset: int, limit: int) -> tuple[list[UUID], int]:
         """A page of the tenant's imports, newest first, and how many it has."""
+        rows, total = self._page(
+            "import_job_uploaded",
+            "job_id",
+            "tenant_id = ?",
+            "uploaded_at DESC, job_id",
+            (tenant_id,),
+            offset,
+            limit,
+        )
+        return [UUID(row["job_id"]) for row in rows], total
+
+    def _page(
+        self,
+        table: str,
+        columns: str,
+        where: str,
+        order: str,
+        params: tuple[Any, ...],
+        offset: int,
+        limit: int,
+    ) -> tuple[list[Any], int]:
+        """A page of a table's rows and how many rows there are in all."""
         t = self.tables
-        self._note_uploads()
         with t.transaction(commit=False) as cursor:
             t.execute(
                 cursor,
-                f"SELECT job_id FROM {t.name('import_job_uploaded')} WHERE tenant_id = ? "
-                "ORDER BY uploaded_at DESC, job_id LIMIT ? OFFSET ?",
-                (tenant_id, limit, offset),
+                f"SELECT {columns} FROM {t.name(table)} WHERE {where} ORDER BY {order} "
+                "LIMIT ? OFFSET ?",
+                (*params, limit, offset),
             )
-            page = [UUID(row["job_id"]) for row in cursor.fetchall()]
-            t.execute(
-                cursor,
-                f"SELECT COUNT(*) AS n FROM {t.name('import_job_uploaded')} WHERE tenant_id = ?",
-                (tenant_id,),
-            )
-            return page, int(cursor.fetchone()["n"])
+            rows = cursor.fetchall()
+            t.execute(cursor, f"SELECT COUNT(*) AS n FROM {t.name(table)} WHERE {where}", params)
+            return rows, int(cursor.fetchone()["n"])
 
     def _note_uploads(self) -> None:
-        """Note the upload time of jobs stored before it was noted with their status."""
+        """Note the upload time of jobs stored before it was noted with their status (at
+        start-up: every job since is noted when it is queued)."""
         t = self.tables
         with t.transaction(commit=False) as cursor:
             t.execute(
@@ -320,24 +329,20 @@ class ImporterApplication(ServiceApplication):
         return described
 
     def errors(self, job_id: UUID, offset: int, limit: int) -> tuple[list[dict[str, Any]], int]:
-        t = self.tables
-        with t.transaction(commit=False) as cursor:
-            t.execute(
-                cursor,
-                f"SELECT row_number, column_name, message FROM {t.name('import_error')} "
-                "WHERE job_id = ? ORDER BY row_number, column_name LIMIT ? OFFSET ?",
-                (str(job_id), limit, offset),
-            )
-            items = [
-                {"row": int(r["row_number"]), "column": r["column_name"], "message": r["message"]}
-                for r in cursor.fetchall()
-            ]
-            t.execute(
-                cursor,
-                f"SELECT COUNT(*) AS n FROM {t.name('import_error')} WHERE job_id = ?",
-                (str(job_id),),
-            )
-            return items, int(cursor.fetchone()["n"])
+        rows, total = self._page(
+            "import_error",
+            "row_number, column_name, message",
+            "job_id = ?",
+            "row_number, column_name",
+            (str(job_id),),
+            offset,
+            limit,
+        )
+        items = [
+            {"row": int(r["row_number"]), "column": r["column_name"], "message": r["message"]}
+            for r in rows
+        ]
+        return items, total
 
     def all_errors(self, job_id: UUID) -> Iterator[dict[str, Any]]:
         offset = 0
@@ -643,7 +648,8 @@ class ImporterApplication(ServiceApplication):
         levels = _levels(checked.parents, checked.numbers)
         # With update_existing the rows keep the file's order: of two rows that find the same
         # customer, the first updates it and the other is reported.
-        first = set() if job.options.get("update_existing") else _numbered_first(checked)
+        update_existing = bool(job.options.get("update_existing"))
+        first = set() if update_existing else _numbered_first(checked)
         sequence = 0  # batches queued so far, in order
 
         def queue(number: int, rows: list[dict[str, Any]]) -> bool:
@@ -681,7 +687,7 @@ class ImporterApplication(ServiceApplication):
                         "key": f"{job.id}:{number}",
                         "customer": customer,
                         "parent_number": parent_number,
-                        "given": given if job.options.get("update_existing") else None,
+                        "given": given if update_existing else None,
                     }
                 )
             if not queue(offset + _batch_number(level, slot), rows):

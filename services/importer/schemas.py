@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from contracts.envelope import ActorRef
 from psa.problems import PROBLEM_JSON
 
 Status = Literal[
@@ -24,11 +25,6 @@ class ImportOptions(BaseModel):
         description="A row whose business id (else number) is an existing customer's updates "
         "it with the values the file gives (else it is skipped and reported)"
     )
-
-
-class Person(BaseModel):
-    id: str
-    name: str
 
 
 class BatchProgress(BaseModel):
@@ -55,7 +51,7 @@ class ImportJobPublic(BaseModel):
     unknown_columns: list[str] = Field(description="Columns of the file that are not imported")
     problem: str | None = Field(description="Why the import failed or stopped, if it did")
     cancel_requested: bool
-    created_by: Person
+    created_by: ActorRef
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None

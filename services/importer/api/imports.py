@@ -211,12 +211,13 @@ def list_imports(
 ) -> dict[str, Any]:
     tenant_id = str(principal.tenant)
     page, total = app.imports(tenant_id, offset, limit)
-    following = offset + len(page)
-    return {
-        "items": [app.describe(tenant_id, job_id) for job_id in page],
-        "total": total,
-        "next_offset": following if following < total else None,
-    }
+    return _page([app.describe(tenant_id, job_id) for job_id in page], total, offset)
+
+
+def _page(items: list[Any], total: int, offset: int) -> dict[str, Any]:
+    """A page of a list, with the `offset` of the next one (None on the last)."""
+    following = offset + len(items)
+    return {"items": items, "total": total, "next_offset": following if following < total else None}
 
 
 @router.get("/{job_id}", summary="An import's status and counts", response_model=ImportJobPublic)
@@ -279,8 +280,7 @@ def errors(
             headers={"Content-Disposition": f'attachment; filename="virheet-{job_id}.csv"'},
         )
     items, total = app.errors(job_id, offset, limit)
-    following = offset + len(items)
-    return {"items": items, "total": total, "next_offset": following if following < total else None}
+    return _page(items, total, offset)
 
 
 def _error_lines(app: ImporterApplication, job_id: UUID) -> Iterator[bytes]:
