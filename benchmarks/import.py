@@ -8,7 +8,10 @@ XLSX >= 7,000 rows/s; 1M-row CSV peak RSS <= 200 MiB per process, flat.
 
     POSTGRES_DBNAME=test .venv/bin/python benchmarks/import.py [--store sqlite|postgres|both]
         [--rows 100000] [--big 1000000] [--skip-big] [--skip-xlsx] [--skip-csv]
-        [--stream-retention all|acknowledged]
+        [--stream-retention all|acknowledged] [--one-process]
+
+With --one-process the services run as `make up` runs them: `psa up`, one process (and the
+customers service's background process unless PSA_BACKGROUND_PROCESS=false).
 """
 
 from __future__ import annotations
@@ -88,11 +91,17 @@ class Deployment:
         self.others: dict[str, int] = {}  # other processes to measure (the embedded Redis)
 
     def start(self, service: str) -> None:
+        """Start a service (`up`: every service in one process, as `make up` runs them)."""
         port = free_port()
         url = f"http://127.0.0.1:{port}"
         log = (self.tmp / f"{service}.log").open("wb")
+        command = (
+            [str(BIN / "psa"), "up"]
+            if service == "up"
+            else [sys.executable, "-m", f"services.{service}"]
+        )
         self.processes[service] = subprocess.Popen(
-            [sys.executable, "-m", f"services.{service}"],
+            command,
             env={**self.env, "PSA_PORT": str(port)},
             cwd=ROOT,
             stdout=log,
@@ -108,7 +117,8 @@ class Deployment:
             if time.monotonic() > deadline:
                 raise SystemExit(f"{service} did not start; see {self.tmp / (service + '.log')}")
             time.sleep(0.1)
-        self.urls[service] = url
+        for name in ("settings", "customers", "importer") if service == "up" else (service,):
+            self.urls[name] = url
 
     def pids(self) -> dict[str, int]:
         """Every process of the deployment: the services and their own worker processes."""
@@ -269,9 +279,9 @@ def run(store: str, args: argparse.Namespace, tmp: Path) -> None:
     if embedded is not None:
         deployment.others["redis (embedded)"] = embedded.process.pid
     try:
-        for service in ("settings", "customers", "importer"):
+        for service in ("up",) if args.one_process else ("settings", "customers", "importer"):
             deployment.start(service)
-        print(f"{store}:")
+        print(f"{store}{' (one process, as make up runs it)' if args.one_process else ''}:")
         for label, path, rows in files:
             cpu_before = deployment.cpu_seconds()
             seconds, job = import_once(deployment, path, rows)
@@ -323,6 +333,9 @@ def main() -> None:
     parser.add_argument("--skip-xlsx", action="store_true")
     parser.add_argument("--skip-csv", action="store_true", help="Not the --rows CSV")
     parser.add_argument("--big-only", action="store_true", help="Only the --big CSV (SQLite)")
+    parser.add_argument(
+        "--one-process", action="store_true", help="Every service in one process (`psa up`)"
+    )
     parser.add_argument("--verbose", action="store_true", help="Also when each job ended")
     parser.add_argument(
         "--stream-retention",

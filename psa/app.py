@@ -26,8 +26,10 @@ from .web import new_api
 log = logging.getLogger("psa")
 
 
-def create_app(config: Config | None = None) -> FastAPI:
-    """All services of the customer section in one ASGI application."""
+def create_app(config: Config | None = None, *, background: bool = False) -> FastAPI:
+    """All services of the customer section in one ASGI application. With `background`, the
+    customers service keeps its customer list and its relay in a second process (another
+    core), as it does when run on its own; the store must then be files or PostgreSQL."""
     config = config or Config()
 
     @asynccontextmanager
@@ -44,7 +46,7 @@ def create_app(config: Config | None = None) -> FastAPI:
             client = redis_client(config.redis_url)
             workers = Workers(
                 settings_workers(config, settings, client)
-                + customers_workers(config, customers, projection, client)
+                + customers_workers(config, customers, projection, client, background=background)
                 + importer_workers(config, importer, importer_settings, client),
                 client,
             )

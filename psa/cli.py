@@ -80,7 +80,8 @@ def up(
     host: Annotated[str | None, typer.Option(help="Interface to listen on")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on")] = None,
 ) -> None:
-    """Run every service in one process on embedded defaults (SQLite, embedded Redis)."""
+    """Run every service in one process on embedded defaults (SQLite, embedded Redis); the
+    customers service keeps its list and relay in a second process (PSA_BACKGROUND_PROCESS)."""
     import uvicorn
 
     from .app import create_app
@@ -117,7 +118,7 @@ def up(
     # uvicorn re-raises the signal that stopped it; make SIGTERM an orderly exit so that the
     # embedded Redis is stopped below.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    application = create_app(config)
+    application = create_app(config, background=config.background_process)
     tune_gc()
     try:
         uvicorn.run(

@@ -85,8 +85,9 @@ class Config(BaseSettings):
     background_process: bool = Field(
         True,
         validation_alias="PSA_BACKGROUND_PROCESS",
-        description="The customers service run on its own keeps its customer list and its "
-        "relay in a second process, on another core; false: threads of the one process",
+        description="The customers service (run on its own, or by `psa up`) keeps its customer "
+        "list and its relay in a second process, on another core; false: threads of the one "
+        "process",
     )
 
     @field_validator("jwt_secret")

@@ -32,7 +32,36 @@ def running(tmp_path: Path) -> Iterator[dict[str, str]]:
     try:
         yield env
     finally:
+        workers = _children(process.pid)
         stop(process)
+    # Its other processes (the customers service's list and relay, the embedded Redis) stop
+    # with it.
+    deadline = time.monotonic() + 10
+    while (running := [pid for pid in workers if _alive(pid)]) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not running, [_command(pid) for pid in running]
+
+
+def _children(pid: int) -> list[int]:
+    return [
+        int(child)
+        for task in Path(f"/proc/{pid}/task").iterdir()
+        for child in (task / "children").read_text().split()
+    ]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def _command(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return str(pid)
 
 
 def psa(env: dict[str, str], *args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
@@ -135,6 +164,18 @@ def test_a_new_user_sets_up_a_tenant_and_configures_it_as_the_readme_shows(runni
     )
 
 
+def _listed(env: dict[str, str], token: str, count: int) -> list[dict[str, object]]:
+    deadline = time.monotonic() + 20
+    while True:
+        page = httpx.get(
+            env["PSA_URL"] + "/api/v1/customers",
+            headers={"Authorization": f"Bearer {token}"},
+        ).json()
+        if page["total"] >= count or time.monotonic() > deadline:
+            return list(page["items"])
+        time.sleep(0.1)
+
+
 def test_the_psa_command_says_clearly_when_the_api_is_not_running(tmp_path: Path):
     env = {**os.environ, "PSA_DATA_DIR": str(tmp_path), "PSA_URL": "http://127.0.0.1:9"}
     result = psa(env, "settings", "show", "--tenant", "x", ok=False)
@@ -163,6 +204,9 @@ def test_psa_import_follows_the_job_and_writes_the_error_report_next_to_the_file
     report = (tmp_path / "asiakkaat.virheet.csv").read_text(encoding="utf-8-sig")
     assert report.splitlines()[0] == "Rivi;Sarake;Virhe"
     assert {line.split(";")[:2][0] for line in report.splitlines()[1:]} == {"3"}
+    # The imported customers are listed (the list is kept by a process of its own).
+    listed = _listed(env, token, 2)
+    assert sorted(c["name"] for c in listed) == ["Kolmas Oy", "Äänekosken Öljy Oy"]
     # Without --skip-errors, the invalid row stops the import: the command says so and fails.
     failed = psa(env, "import", str(register), "--token", token, "--wait", ok=False)
     assert failed.returncode == 1
