@@ -46,6 +46,12 @@ class ImportBatchQueued(Contract):
     company_id: UUID = Field(description="The company of the admin who imports")
     update_existing: bool
     rows: list[ImportRow]
+    reserved_numbers: list[str] | None = Field(
+        None,
+        description="Numbers that rows of the job's later batches give: automatic numbers "
+        "skip them, so that those rows keep their numbers (rows below a customer without a "
+        "number in the file come after it). None: no such numbers.",
+    )
 
 
 CommandPayload = Annotated[ImportBatchQueued, Field(discriminator="type")]

@@ -424,10 +424,11 @@ class CustomersApplication(ServiceApplication):
             outcomes.append(outcome)
 
         free: set[int] = set()  # automatic numbers found free, a run at a time
-        # Numbers the batch's rows give: not given automatically to a row before them.
+        # Numbers the batch's rows give, and those the job's later batches give: not given
+        # automatically to a row before them.
         numbers_given = {
             str(r["customer"]["number"]).casefold() for r in rows if r["customer"].get("number")
-        }
+        } | {str(n).casefold() for n in batch.get("reserved_numbers") or []}
 
         def next_free() -> int:
             """The next automatic number, skipping numbers given by hand (looked up in

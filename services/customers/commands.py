@@ -39,6 +39,7 @@ class ImportBatchHandler:
             "batch": batch.batch,
             "update_existing": batch.update_existing,
             "rows": rows,
+            "reserved_numbers": batch.reserved_numbers or [],
         }
         return self.app.execute_import_batch(str(envelope.tenant_id), actor, plain)
 

@@ -7,6 +7,7 @@ whole (and, once rows go to the customers service, each row's key makes it idemp
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import logging
 import shutil
@@ -144,6 +145,39 @@ def _numbered_first(checked: Checked) -> set[int]:
         if loop is None and numbered.issuperset(chain):
             first.add(row)
     return first
+
+
+# At most this many numbers of later batches ride on a batch (`_Reserved`).
+MAX_RESERVED = 10_000
+
+
+def _late_numbers(checked: Checked, first: set[int]) -> dict[int, str]:
+    """The valid rows that give a number automatic numbering could also give (plain digits)
+    and are not queued first: rows below a customer of the file without a number, and with
+    `update_existing` every row, which keep the file's order. Automatic numbers of earlier
+    batches must skip these."""
+    return {
+        row: number
+        for number, row in checked.numbers.items()
+        if row not in first
+        and row not in checked.failed_rows
+        and number.isdigit()
+        and number == str(int(number))
+    }
+
+
+class _Reserved:
+    """The numbers each batch must leave to later batches: those the late rows
+    (`_late_numbers`) of later batches give, nearest batches first, at most MAX_RESERVED
+    (beyond them a row can find its number taken, and is reported)."""
+
+    def __init__(self, late: list[tuple[tuple[int, int], str]]) -> None:
+        self.late = sorted(late)
+        self.keys = [key for key, _ in self.late]
+
+    def after(self, key: tuple[int, int]) -> list[str]:
+        start = bisect.bisect_right(self.keys, key)
+        return [number for _, number in self.late[start : start + MAX_RESERVED]]
 
 
 def _levels(parents: dict[int, str], numbers: dict[str, int]) -> dict[int, int]:
@@ -652,12 +686,12 @@ class ImporterApplication(ServiceApplication):
         first = set() if update_existing else _numbered_first(checked)
         sequence = 0  # batches queued so far, in order
 
-        def queue(number: int, rows: list[dict[str, Any]]) -> bool:
+        def queue(number: int, rows: list[dict[str, Any]], reserved: list[str] | None) -> bool:
             nonlocal sequence
             if not rows and not self.exists(batch_id(job.id, number)):
                 return True
             sequence += 1
-            if self._queue_batch(job, number, rows, sequence, interrupted):
+            if self._queue_batch(job, number, rows, sequence, interrupted, reserved):
                 return True
             self._cancelled(job, sequence - 1, interrupted)
             return False
@@ -665,14 +699,24 @@ class ImporterApplication(ServiceApplication):
         stages = [(level, True) for level in range(max(levels.values(), default=0) + 1)]
         if first:
             stages = [(level, False) for level, _ in stages] + stages
-        for level, later in stages:
+        reserved = self._reserved(job.id, checked, first, levels, stages)
+
+        def numbers_after(stage: int, slot: int, rows: list[dict[str, Any]]) -> list[str] | None:
+            """What the batch must leave to later ones, if it has rows numbered for it."""
+            if reserved is None or all(r["customer"].get("number") for r in rows):
+                return None
+            return reserved.after((stage, slot))
+
+        for stage, (level, later) in enumerate(stages):
             offset = 0 if later else NUMBERED_FIRST
             rows: list[dict[str, Any]] = []
             slot = 0
             spooled = enumerate(self._spooled(job.id))
             for index, (number, customer, parent_number, given) in spooled:
                 if index // ROWS_PER_BATCH != slot:
-                    if not queue(offset + _batch_number(level, slot), rows):
+                    if not queue(
+                        offset + _batch_number(level, slot), rows, numbers_after(stage, slot, rows)
+                    ):
                         return None
                     rows, slot = [], index // ROWS_PER_BATCH
                 if (
@@ -690,9 +734,35 @@ class ImporterApplication(ServiceApplication):
                         "given": given if update_existing else None,
                     }
                 )
-            if not queue(offset + _batch_number(level, slot), rows):
+            if not queue(
+                offset + _batch_number(level, slot), rows, numbers_after(stage, slot, rows)
+            ):
                 return None
         return sequence
+
+    def _reserved(
+        self,
+        job_id: UUID,
+        checked: Checked,
+        first: set[int],
+        levels: dict[int, int],
+        stages: list[tuple[int, bool]],
+    ) -> _Reserved | None:
+        """The late numbers (`_late_numbers`) with the batch each is queued in, as (stage,
+        slot); None if the file has none."""
+        valid = checked.total - len(checked.failed_rows)
+        if len(set(checked.numbers.values()) - checked.failed_rows) >= valid:
+            return None  # every row gives its number: none is numbered automatically
+        late = _late_numbers(checked, first)
+        if not late:
+            return None
+        stage_of = {stage: index for index, stage in enumerate(stages)}
+        keyed = []
+        for index, (number, *_) in enumerate(self._spooled(job_id)):
+            if number in late:
+                stage = stage_of[(levels.get(number, 0), True)]
+                keyed.append(((stage, index // ROWS_PER_BATCH), late[number]))
+        return _Reserved(keyed)
 
     def _spooled(self, job_id: UUID) -> Iterator[tuple[int, Any, str | None, list[str]]]:
         with self._spool(job_id).open("rb") as spool:
@@ -718,6 +788,7 @@ class ImporterApplication(ServiceApplication):
         rows: list[dict[str, Any]],
         sequence: int,
         interrupted: Callable[[], bool],
+        reserved: list[str] | None = None,
     ) -> bool:
         # At most IN_FLIGHT batches wait for the customers service at a time, so that a
         # cancel stops the job between batches and the streams hold little.
@@ -732,7 +803,7 @@ class ImporterApplication(ServiceApplication):
             self._wait_for_outcome(seen)
         if rows and not self.exists(batch_id(job.id, batch)):  # else queued before a restart
             with contextlib.suppress(IntegrityError):  # another process queued it meanwhile
-                self.save(ImportBatch.queue(job, batch, rows))
+                self.save(ImportBatch.queue(job, batch, rows, reserved))
         return True
 
     # ---------------------------------------------------------------- outcomes

@@ -182,6 +182,8 @@ class ImportBatch(Aggregate):
         company_id: str
         update_existing: bool
         rows: list[dict[str, Any]]
+        # Numbers later batches' rows give (None in batches stored before there were any).
+        reserved_numbers: list[str] | None = None
 
         def apply(self, aggregate: Aggregate) -> None:
             pass
@@ -202,6 +204,7 @@ class ImportBatch(Aggregate):
         job: ImportJob,
         batch: int,
         rows: list[dict[str, Any]],
+        reserved_numbers: list[str] | None = None,
     ) -> ImportBatch:
         return cls._create(
             cls.Queued,
@@ -214,6 +217,7 @@ class ImportBatch(Aggregate):
             company_id=job.company_id,
             update_existing=bool(job.options.get("update_existing")),
             rows=rows,
+            reserved_numbers=reserved_numbers or None,
         )
 
     def __init__(self) -> None:

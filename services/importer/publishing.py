@@ -45,6 +45,11 @@ def command_json(event: Any, position: int) -> PublishedJSON | None:
     try:
         if type(event.batch) is not int or type(event.update_existing) is not bool:
             return None
+        reserved = event.reserved_numbers
+        if not (
+            reserved is None or (type(reserved) is list and all(type(n) is str for n in reserved))
+        ):
+            return None
         for row in event.rows:
             if (
                 list(row) != _ROW_KEYS
@@ -71,6 +76,7 @@ def command_json(event: Any, position: int) -> PublishedJSON | None:
                     "company_id": plain_uuid(event.company_id, required=True),
                     "update_existing": event.update_existing,
                     "rows": event.rows,
+                    "reserved_numbers": reserved,
                 },
             )
         )

@@ -936,6 +936,34 @@ def test_automatic_numbers_skip_the_numbers_the_file_gives(system: System, tenan
     assert found["Auto lapsi"]["parent_id"] == found["Käsin"]["id"]
 
 
+def test_with_update_existing_automatic_numbers_skip_numbers_of_later_batches(
+    system: System, tenant: Tenant, monkeypatch
+):
+    """With `update_existing` the rows keep the file's order: the numbers rows of later
+    batches give ride on the earlier batches, whose automatic numbers skip them."""
+    from services.importer import application
+
+    monkeypatch.setattr(application, "ROWS_PER_BATCH", 1)  # a batch for every row
+    text = (
+        "Nimi;Asiakasnumero;Y-tunnus\r\n"
+        "Auto 1;;\r\n"
+        "Auto 2;;\r\n"
+        "Käsin;2;\r\n"
+        "Toinen käsin;0003;\r\n"  # not a number automatic numbering gives
+        "Auto 3;;\r\n"
+    ).encode()
+    job = imported(system, tenant, "myohemmat.csv", text, update_existing=True)
+    assert (job["status"], job["created"], job["failed"]) == ("completed", 5, 0), job
+    found = customers_of(system, tenant)
+    assert {name: c["number"] for name, c in found.items()} == {
+        "Auto 1": "1",
+        "Auto 2": "3",
+        "Käsin": "2",
+        "Toinen käsin": "0003",
+        "Auto 3": "4",
+    }
+
+
 def test_an_import_does_not_touch_a_customer_its_company_may_not_see(
     system: System, tenant: Tenant
 ):

@@ -532,6 +532,28 @@ def test_sub_units_go_after_their_parents_level_by_level():
     assert _levels(parents, numbers) == {3: 1, 4: 2, 5: 1, 6: 1, 7: 0}
 
 
+def test_a_batch_leaves_the_numbers_of_later_batches_nearest_first(monkeypatch):
+    from services.importer import application
+    from services.importer.application import Checked, _late_numbers, _Reserved
+
+    checked = Checked(
+        total=6,
+        failed_rows={6},
+        file_errors=False,
+        positions={},
+        parents={},
+        # row 3 is queued first; "0007" and "x9" automatic numbering never gives
+        numbers={"5": 2, "4": 3, "0007": 4, "x9": 5, "8": 6},
+        existing={},
+    )
+    assert _late_numbers(checked, first={3}) == {2: "5"}
+    reserved = _Reserved([((1, 0), "30"), ((0, 2), "20"), ((0, 1), "10"), ((1, 3), "40")])
+    assert reserved.after((0, 1)) == ["20", "30", "40"]  # not its own batch's
+    assert reserved.after((1, 3)) == []
+    monkeypatch.setattr(application, "MAX_RESERVED", 2)
+    assert reserved.after((0, 0)) == ["10", "20"]
+
+
 def test_fields_whose_names_differ_only_by_accents_are_each_found_by_their_own_spelling():
     known = columns(with_text_fields(("f-paa", "Päätös"), ("f-pa", "Paatos")))
     mapping = map_headers(["Nimi", "Paatos", "PÄÄTÖS"], known)
