@@ -38,7 +38,7 @@ from .publishing import customer_topics
 
 log = logging.getLogger("psa.customers.list")
 # The tracking name carries the layout's version: a new layout is built from the event log.
-NAME = "customer_list.v3"
+NAME = "customer_list.v4"
 ALL = "*"
 SCOPE = "scope"  # the facet of a scope's own term, whose id keys its sort rows
 NO_NUMBER = 9223372036854775807  # sorts customers without a numeric number last
@@ -101,6 +101,8 @@ _OLD_TABLES = (
     "customer_facet",
     "customer_scope",
     "customer_list",
+    "customer_term",
+    "customer_posting",
 )
 
 
@@ -133,6 +135,8 @@ def apply_event(document: dict[str, Any] | None, event: CustomerEvent) -> dict[s
     if isinstance(event, Customer.DetailsChanged):
         for key in event.changed:
             document[key] = getattr(event, key)
+        # The company that linked the customer to its parent, as the aggregate keeps it.
+        document["parent_company_id"] = event.parent_company_id
     elif isinstance(event, Customer.NumberChanged):
         document["number"] = event.number
     elif isinstance(event, Customer.RelationshipSet):

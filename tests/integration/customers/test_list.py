@@ -193,6 +193,16 @@ def test_hierarchy_parents_subunits_unlinked_and_no_cycles(
         f"{LIST}/{parent['id']}", json={"parent_id": parent["id"]}, headers=a.headers
     )
     assert itself.status_code == 422
+    # A link made later is listed as well, for the company that made it.
+    alone = next(c for c in a.list()["items"] if c["name"] == "Yksin Oy")
+    linked = system.http.patch(
+        f"{LIST}/{alone['id']}", json={"parent_id": parent["id"]}, headers=a.headers
+    )
+    assert linked.status_code == 200, linked.text
+    assert a.names(unit="subunits") == ["Tytär Oy", "Yksin Oy"]
+    assert a.names(unit="unlinked") == []
+    listed = next(c for c in a.list()["items"] if c["name"] == "Yksin Oy")
+    assert listed["parent_id"] == parent["id"]
     # The tenant's default hierarchy filter applies when the request names none.
     system.settings_change(tenant, "PUT", "/hierarchy-filter", {"hierarchy_filter": "parents"})
     assert a.names() == ["Emo Oy"]
