@@ -186,8 +186,41 @@ def _levels(parents: dict[int, str], numbers: dict[str, int]) -> dict[int, int]:
     return {row: len(_ancestors(row, parents, numbers)[0]) for row in parents}
 
 
+@dataclass
+class Match:
+    """A customer of the register that a row of the file finds."""
+
+    customer_id: str
+    column: str  # what found it: business_id, else number
+    word: str  # the same, in words
+    taken_number: str | None  # found by business id, the row's number another customer's
+
+
+def _match_errors(matches: dict[int, Match], update_existing: bool) -> list[tuple[int, str, str]]:
+    """With `update_existing`, the rows that find a customer but cannot update it, as the
+    customers service would find when executing them: a customer another row updates
+    already, or a number that another customer has."""
+    if not update_existing:
+        return []
+    errors = []
+    first: dict[str, int] = {}
+    for row in sorted(matches):
+        match = matches[row]
+        earlier = first.setdefault(match.customer_id, row)
+        if earlier != row:
+            errors.append(
+                (row, match.column, f"the same customer as row {earlier}, which updates it")
+            )
+        elif match.taken_number is not None:
+            errors.append((row, "number", f"the number {match.taken_number} is another customer's"))
+    return errors
+
+
 def _parent_errors(
-    parents: dict[int, str], numbers: dict[str, int], failed: set[int]
+    parents: dict[int, str],
+    numbers: dict[str, int],
+    failed: set[int],
+    skipped: dict[int, str] | None = None,
 ) -> list[tuple[int, str]]:
     """The rows whose parent in the file cannot be: the row itself, a loop of rows, or a row
     that is not imported (it has errors, or its own parent is such a row), each with its
@@ -203,15 +236,16 @@ def _parent_errors(
                 else f"the parents of rows {', '.join(str(r) for r in sorted([row, *chain]))} "
                 "form a loop"
             )
-    not_imported = failed | set(errors)
+    reasons = {row: "it has errors" for row in failed | set(errors)}
+    reasons.update({row: why for row, why in (skipped or {}).items() if row not in reasons})
     for row, (chain, _) in chains.items():
-        above = next((r for r in chain if r in not_imported), None)
-        if row in errors or above is None:
+        above = next((r for r in chain if r in reasons), None)
+        if row in errors or row in (skipped or {}) or above is None:
             continue
         errors[row] = (
-            f"the parent (row {above}) is not imported: it has errors"
+            f"the parent (row {above}) is not imported: {reasons[above]}"
             if above == chain[0]
-            else f"a parent above this row (row {above}) is not imported: it has errors"
+            else f"a parent above this row (row {above}) is not imported: {reasons[above]}"
         )
     return sorted(errors.items())
 
@@ -525,6 +559,7 @@ class ImporterApplication(ServiceApplication):
                 ],
             )
             counts[verb] = len(checked.existing)
+            counts["created"] = total - failed - len(checked.existing)  # would be created
             notes = failed or checked.file_errors or (verb == "skipped" and checked.existing)
             return ("completed_with_errors" if notes else "completed"), counts, None
         if failed and not job.options.get("skip_errors"):
@@ -632,7 +667,23 @@ class ImporterApplication(ServiceApplication):
                         counts = self._cancelled_counts(job, total, len(failed_rows))
                         return "cancelled", counts, None
                     self._progress(job.id, {"processed": total})
-        for number, message in _parent_errors(parents, numbers, failed_rows):
+        update_existing = bool(job.options.get("update_existing"))
+        matches = self._matches(job.tenant_id, business_ids, numbers, failed_rows)
+        for number, column, message in _match_errors(matches, update_existing):
+            failed_rows.add(number)
+            pending.append((number, checker.header(column), message))
+        # Rows that find a customer of the register are skipped without update_existing: the
+        # rows below them cannot be imported either.
+        skipped = (
+            {}
+            if update_existing
+            else {
+                row: f"a customer with this {m.word} exists already"
+                for row, m in matches.items()
+                if row not in failed_rows
+            }
+        )
+        for number, message in _parent_errors(parents, numbers, failed_rows, skipped):
             failed_rows.add(number)
             pending.append((number, checker.header("parent_number"), message))
         in_register = self._registered(
@@ -651,7 +702,11 @@ class ImporterApplication(ServiceApplication):
         self._write_errors(job.id, pending)
         failed = len(failed_rows)
         self.change(job.id, None, lambda j: j.validated(total, failed, list(mapping.unknown)))
-        existing = self._in_register(job.tenant_id, business_ids, numbers, failed_rows)
+        existing = {
+            row: (checker.header(m.column), m.word)
+            for row, m in matches.items()
+            if row not in failed_rows
+        }
         return Checked(
             total, failed_rows, bool(file_errors), mapping.positions, parents, numbers, existing
         )
@@ -1165,36 +1220,52 @@ class ImporterApplication(ServiceApplication):
         self._remove_spools(job_id)
         self._set_status(self.read(job_id))
 
-    def _in_register(
+    def _matches(
         self,
         tenant_id: str,
         business_ids: dict[str, int],
         numbers: dict[str, int],
         failed_rows: set[int],
-    ) -> dict[int, tuple[str, str]]:
-        """Rows whose business id (else number) a customer of the register has."""
-        found: dict[int, tuple[str, str]] = {}
-        for column, values, label in (
-            ("business_id", business_ids, ("Y-tunnus", "business id")),
-            ("number_key", numbers, ("Asiakasnumero", "number")),
-        ):
-            for value in self._registered(tenant_id, column, values):
-                if values[value] not in failed_rows:
-                    found.setdefault(values[value], label)
+    ) -> dict[int, Match]:
+        """The valid rows that find a customer of the register, as the customers service
+        finds it: by business id, else by number."""
+        found: dict[int, Match] = {}
+        owners = self._owners(tenant_id, "number_key", numbers)
+        number_of = {row: number for number, row in numbers.items()}
+        for business_id, customer in self._owners(tenant_id, "business_id", business_ids).items():
+            row = business_ids[business_id]
+            if row not in failed_rows:
+                given = number_of.get(row)
+                taken = given is not None and owners.get(given, customer)[0] != customer[0]
+                found[row] = Match(
+                    customer[0], "business_id", "business id", given if taken else None
+                )
+        for number, customer in owners.items():
+            row = numbers[number]
+            if row not in failed_rows and row not in found:
+                found[row] = Match(customer[0], "number", "number", None)
         return found
 
-    def _registered(self, tenant_id: str, column: str, values: Iterable[str]) -> set[str]:
-        """Which of these business ids or (case-folded) numbers the register has."""
+    def _owners(
+        self, tenant_id: str, column: str, values: Iterable[str]
+    ) -> dict[str, tuple[str, str]]:
+        """The customers of the register with these business ids or (case-folded) numbers:
+        value → (customer id, its number)."""
         t = self.tables
         with t.transaction(commit=False) as cursor:
             rows = t.select_in(
                 cursor,
-                f"SELECT {column} AS v FROM {t.name('import_register')} WHERE tenant_id = ? "
+                f"SELECT {column} AS v, customer_id, number_key "
+                f"FROM {t.name('import_register')} WHERE tenant_id = ? "
                 f"AND {column} IN ({{marks}})",
                 sorted(values),
                 (tenant_id,),
             )
-            return {r["v"] for r in rows}
+            return {r["v"]: (str(r["customer_id"]), r["number_key"]) for r in rows}
+
+    def _registered(self, tenant_id: str, column: str, values: Iterable[str]) -> set[str]:
+        """Which of these business ids or (case-folded) numbers the register has."""
+        return set(self._owners(tenant_id, column, values))
 
     def _progress(self, job_id: UUID, counts: dict[str, int]) -> None:
         self.change(job_id, None, lambda job: job.progressed(counts))

@@ -44,8 +44,8 @@ class ImportJobPublic(BaseModel):
     options: ImportOptions
     total_rows: int = Field(description="Data rows in the file (known once it is checked)")
     processed: int = Field(description="Rows checked, or while running rows with an outcome")
-    created: int
-    updated: int
+    created: int = Field(description="Customers created (in a dry run: that would be)")
+    updated: int = Field(description="Customers updated (in a dry run: that would be)")
     skipped: int = Field(description="Rows of customers that exist already")
     failed: int = Field(description="Rows with errors (see `/errors`)")
     unknown_columns: list[str] = Field(description="Columns of the file that are not imported")

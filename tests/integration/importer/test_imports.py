@@ -58,7 +58,8 @@ def test_a_dry_run_reports_every_error_of_every_row(system: System, tenant: Tena
     assert response.headers["Location"] == f"{IMPORTS}/{job['id']}"
     job = finished(system, tenant, job["id"])
     assert job["status"] == "completed_with_errors"
-    assert (job["total_rows"], job["processed"], job["failed"], job["created"]) == (3, 3, 2, 0)
+    # The valid row would be created: the dry run counts it, and creates nothing.
+    assert (job["total_rows"], job["processed"], job["failed"], job["created"]) == (3, 3, 2, 1)
     assert job["unknown_columns"] == ["Lempiväri"]
     errors = system.http.get(f"{IMPORTS}/{job['id']}/errors", headers=system.admin(tenant)).json()
     found = {(e["row"], e["column"]) for e in errors["items"]}
@@ -323,10 +324,13 @@ def test_an_import_creates_the_customers_with_numbers_and_parents(
     assert (same["status"], same["updated"]) == ("completed", 1), same
     kolmas = customers_of(system, tenant)["Kolmas Oy"]
     assert (kolmas["number"], len(kolmas["contacts"])) == ("700", 1)
-    # Two rows of one batch that find the same customer: the first updates it, the other
-    # fails naming it (the batch's other rows go on).
+    # Two rows that find the same customer: the other fails naming the first, which the check
+    # of the file finds (so without skip_errors nothing is imported); with it, the first
+    # updates the customer and the other rows go on.
     twice = "Nimi;Y-tunnus;Asiakasnumero\r\nK1 Oy;1572860-0;\r\nK2 Oy;;700\r\nUusi Oy;;\r\n"
-    both = imported(system, tenant, "d.csv", twice.encode(), update_existing=True)
+    stopped = imported(system, tenant, "d.csv", twice.encode(), update_existing=True)
+    assert (stopped["status"], stopped["updated"], stopped["created"]) == ("failed", 0, 0)
+    both = imported(system, tenant, "d.csv", twice.encode(), update_existing=True, skip_errors=True)
     assert (both["updated"], both["failed"], both["created"]) == (1, 1, 1), both
     errors = system.http.get(f"{IMPORTS}/{both['id']}/errors", headers=system.admin(tenant))
     (error,) = errors.json()["items"]
@@ -885,7 +889,8 @@ def test_parents_that_cannot_be_are_reported_when_the_file_is_checked(
         "Lapsenlapsi;918;917;\r\n"  # 9
     ).encode()
     job = finished(system, tenant, upload(system, tenant, "emot.csv", text).json()["id"])
-    assert (job["status"], job["failed"], job["created"]) == ("completed_with_errors", 6, 0), job
+    # A dry run: the two good rows would be created.
+    assert (job["status"], job["failed"], job["created"]) == ("completed_with_errors", 6, 2), job
     errors = system.http.get(f"{IMPORTS}/{job['id']}/errors", headers=system.admin(tenant))
     messages = {(e["row"], e["column"]): e["message"] for e in errors.json()["items"]}
     column = "Pääyksikön asiakasnumero"
@@ -962,6 +967,70 @@ def test_with_update_existing_automatic_numbers_skip_numbers_of_later_batches(
         "Toinen käsin": "0003",
         "Auto 3": "4",
     }
+
+
+def errors_by_cell(system: System, tenant: Tenant, job: dict[str, Any]) -> dict[Any, str]:
+    response = system.http.get(
+        f"{IMPORTS}/{job['id']}/errors?limit=500", headers=system.admin(tenant)
+    )
+    assert response.status_code == 200, response.text
+    return {(e["row"], e["column"]): e["message"] for e in response.json()["items"]}
+
+
+def test_rows_that_find_a_customer_of_the_register_are_checked_across_the_file(
+    system: System, tenant: Tenant, monkeypatch
+):
+    """What the customers service would refuse of rows that find existing customers is found
+    when the file is checked, whichever batches the rows fall in: a dry run tells it, and
+    without skip_errors nothing is imported."""
+    from services.importer import application
+
+    monkeypatch.setattr(application, "ROWS_PER_BATCH", 1)  # a batch for every row
+    register = (
+        "Nimi;Y-tunnus;Asiakasnumero\r\n"
+        "Mäkinen Oyj;0737546-2;100\r\n"
+        "Toinen Oy;1572860-0;101\r\n"
+        "Kolmas Oy;;102\r\n"
+    ).encode("cp1252")
+    assert imported(system, tenant, "rekisteri.csv", register)["created"] == 3
+    text = (
+        "Nimi;Y-tunnus;Asiakasnumero;Postitoimipaikka\r\n"
+        "Mäkinen Oyj;0737546-2;;Eka\r\n"  # updates customer 100
+        "Uusi Oy;;;Lahti\r\n"
+        "Mäkinen Oyj;;100;Toka\r\n"  # the same customer again
+        "Toinen Oy;1572860-0;102;Turku\r\n"  # 102 is Kolmas Oy's
+    ).encode("cp1252")
+    dry = finished(
+        system, tenant, upload(system, tenant, "p.csv", text, update_existing=True).json()["id"]
+    )
+    counts = {key: dry[key] for key in ("created", "updated", "skipped", "failed")}
+    assert counts == {"created": 1, "updated": 1, "skipped": 0, "failed": 2}, dry
+    messages = errors_by_cell(system, tenant, dry)
+    assert messages[(4, "Asiakasnumero")] == "the same customer as row 2, which updates it"
+    assert messages[(5, "Asiakasnumero")] == "the number 102 is another customer's"
+    stopped = imported(system, tenant, "p.csv", text, update_existing=True)
+    assert (stopped["status"], stopped["created"], stopped["updated"]) == ("failed", 0, 0)
+    job = imported(system, tenant, "p.csv", text, update_existing=True, skip_errors=True)
+    assert (job["created"], job["updated"], job["failed"]) == (1, 1, 2), job
+    found = customers_of(system, tenant)
+    assert found["Mäkinen Oyj"]["address"]["city"] == "Eka"
+    assert (found["Toinen Oy"]["number"], found["Toinen Oy"]["address"]) == ("101", None)
+
+    # Without update_existing a row that finds a customer is skipped: a sub-unit of it in the
+    # file cannot be imported, which the check says, so the import stops before anything.
+    units = (
+        "Nimi;Y-tunnus;Asiakasnumero;Pääyksikön asiakasnumero\r\n"
+        "Mäkinen Oyj;0737546-2;777;\r\n"
+        "Mäkinen Kuopio;;779;777\r\n"
+        "Itsenäinen Oy;;780;\r\n"
+    ).encode("cp1252")
+    refused = imported(system, tenant, "yksikot.csv", units)
+    assert (refused["status"], refused["created"], refused["failed"]) == ("failed", 0, 1)
+    assert errors_by_cell(system, tenant, refused) == {
+        (3, "Pääyksikön asiakasnumero"): "the parent (row 2) is not imported: a customer with "
+        "this business id exists already"
+    }
+    assert "Itsenäinen Oy" not in customers_of(system, tenant)
 
 
 def test_an_import_does_not_touch_a_customer_its_company_may_not_see(
