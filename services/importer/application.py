@@ -566,8 +566,12 @@ class ImporterApplication(ServiceApplication):
             return (
                 "failed",
                 {**counts, "processed": 0},
-                f"{failed} rows have errors, so nothing was imported: correct them, or "
-                "import with skip_errors to import the other rows",
+                (
+                    "1 row has errors, so nothing was imported: correct it"
+                    if failed == 1
+                    else f"{failed} rows have errors, so nothing was imported: correct them"
+                )
+                + ", or import with skip_errors to import the other rows",
             )
         if job.status != "running":
             self.change(job.id, None, lambda j: j.sending())
@@ -615,6 +619,8 @@ class ImporterApplication(ServiceApplication):
         if file_errors:
             self._write_errors(job.id, file_errors)
         if mapping.missing_required:
+            unknown = list(mapping.unknown)
+            self.change(job.id, None, lambda j: j.validated(0, 0, unknown))
             missing = ", ".join(c.header for c in mapping.missing_required)
             return "failed", {}, f"required columns are missing: {missing}"
         checker = RowChecker(
@@ -715,14 +721,15 @@ class ImporterApplication(ServiceApplication):
     def _rows(
         sheet: Any, positions: dict[int, str], checker: RowChecker
     ) -> Iterator[tuple[int, Any]]:
+        width = sheet.width or 0
         for number, values in sheet.rows():
-            yield (
+            checked = checker.check(
                 number,
-                checker.check(
-                    number,
-                    {key: values[i] if i < len(values) else None for i, key in positions.items()},
-                ),
+                {key: values[i] if i < len(values) else None for i, key in positions.items()},
             )
+            if width and len(values) > width and (why := sheet.overflow(values)):
+                checked.errors.append((str(sheet.first_row[width - 1]), why))
+            yield number, checked
 
     def _send(
         self, job: ImportJob, checked: Checked, interrupted: Callable[[], bool]

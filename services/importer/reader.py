@@ -55,23 +55,42 @@ class Sheet:
 
     def rows(self) -> Iterator[tuple[int, list[Any]]]:
         """(row number as a spreadsheet shows it, values); the header is row 1."""
-        width = self._width()
+        width = self.width
         rows = _csv_rows(self) if self.format == "csv" else _xlsx_rows(self.path, self.whole, width)
         for number, values in enumerate(rows, start=1):
             if number == 1:
                 continue
-            if width is not None and len(values) > width:
+            # Empty cells past the header are dropped; a CSV row with values there is kept
+            # whole, for the checks to report (`overflow`).
+            if (
+                width is not None
+                and len(values) > width
+                and all(v is None or str(v).strip() == "" for v in values[width:])
+            ):
                 values = values[:width]
             if all(v is None or str(v).strip() == "" for v in values):
                 continue  # blank lines are not rows
             yield number, values
 
-    def _width(self) -> int | None:
+    @property
+    def width(self) -> int | None:
         """The columns that have a header: a workbook's rows are read no further."""
         if self.first_row is None:
             return None
         named = [i for i, v in enumerate(self.first_row) if v is not None and str(v).strip()]
         return named[-1] + 1 if named else 1
+
+    def overflow(self, values: list[Any]) -> str | None:
+        """Why a row of `rows()` has values past the last column with a header, if it has:
+        most often a value with the delimiter in it, not in quotes."""
+        width = self.width
+        if width is None or len(values) <= width:
+            return None
+        delimiter = {";": ";", ",": ",", "\t": "a tab"}.get(self.delimiter or ";", ";")
+        return (
+            f"the row has {len(values)} cells, the header {width}: a value with {delimiter} "
+            "in it must be in quotes"
+        )
 
     def headers(self) -> list[Any]:
         if self.first_row is not None:
@@ -148,17 +167,21 @@ def _has_bytes(path: Path, wanted: tuple[bytes, ...]) -> bool:
     return False
 
 
-_SAMPLE = 1024 * 1024
-
-
 def _mostly_utf8(path: Path) -> bool:
-    """Whether a file that is not all UTF-8 is UTF-8 with a few stray bytes (more of the
-    non-ASCII characters of its first MiB read as UTF-8 are characters than stray bytes),
-    rather than Windows-1252, whose letters seldom form UTF-8 characters."""
+    """Whether a file that is not all UTF-8 is UTF-8 with a few stray bytes (more of its
+    non-ASCII characters read as UTF-8 are characters than stray bytes), rather than
+    Windows-1252, whose letters seldom form UTF-8 characters. The whole file counts: its
+    first letters may come after a megabyte of plain ASCII."""
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    stray = non_ascii = 0
     with path.open("rb") as handle:
-        text = handle.read(_SAMPLE).decode("utf-8", errors="replace")
-    stray = text.count("\ufffd")
-    non_ascii = len(text) - len(text.encode("ascii", errors="ignore"))
+        while True:
+            chunk = handle.read(1024 * 1024)
+            text = decoder.decode(chunk, final=not chunk)
+            stray += text.count("\ufffd")
+            non_ascii += len(text) - len(text.encode("ascii", errors="ignore"))
+            if not chunk:
+                break
     return non_ascii - stray > stray
 
 

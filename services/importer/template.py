@@ -12,6 +12,8 @@ from psa.customer_rules.settings_view import SettingsView
 from .columns import Column, columns
 from .reader import csv_bytes
 
+# Columns whose values look like numbers but are text.
+TEXT_COLUMNS = {"number", "business_id", "parent_number", "postal_code", "contact_phone"}
 INSTRUCTIONS = ("Sarake", "Pakollinen", "Muoto", "Sallitut arvot", "Englanniksi")
 
 
@@ -46,9 +48,11 @@ def template_xlsx(view: SettingsView) -> bytes:
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for index, column in enumerate(known, start=1):
-        sheet.column_dimensions[sheet.cell(1, index).column_letter].width = max(
-            12, len(column.header) + 2
-        )
+        dimension = sheet.column_dimensions[sheet.cell(1, index).column_letter]
+        dimension.width = max(12, len(column.header) + 2)
+        if column.key in TEXT_COLUMNS:
+            # Typed into as text: a spreadsheet keeps the leading zeros of 00100 or 040 123.
+            dimension.number_format = "@"
     sheet.freeze_panes = "A2"
     guide = workbook.create_sheet("Ohjeet")
     guide.append(list(INSTRUCTIONS))

@@ -86,6 +86,14 @@ def _text(value: Any) -> str:
     return str(value).strip()
 
 
+_FINLAND = {"suomi", "finland", "fi", "fin"}
+
+
+def _finnish(address: dict[str, Any]) -> bool:
+    """Whether an address is in Finland (no country: the product's own country)."""
+    return not address["country"] or address["country"].casefold() in _FINLAND
+
+
 def _split(value: Any) -> list[str]:
     text = _text(value).replace("|", ";")
     return [part.strip() for part in text.split(";") if part.strip()]
@@ -196,6 +204,11 @@ class RowChecker:
             key: _text(values.get(key)) or None
             for key in ("street", "postal_code", "city", "country")
         }
+        postal_code = address["postal_code"]
+        if postal_code and postal_code.isdigit() and len(postal_code) < 5 and _finnish(address):
+            # A spreadsheet took a Finnish postal code (00100) for a number and dropped its
+            # leading zeros: they are put back.
+            address["postal_code"] = postal_code.zfill(5)
         if any(address.values()):
             data["address"] = address
         fields: dict[str, Any] = {}
@@ -257,8 +270,13 @@ class RowChecker:
         # say) does not also get the rules' error for the value it became; the rules'
         # different errors of one column are all reported, the same one once.
         flagged = {column for column, _ in errors}
-        for where, message in rule_errors:
+        for where, rule_message in rule_errors:
             column = rule_column(where)
+            message = (
+                "is required when the contact person's email or phone is given"
+                if column == "contact_name" and rule_message == "is required"
+                else rule_message
+            )
             if column not in flagged and (column, message) not in errors:
                 errors.append((column, message))
         customer = {

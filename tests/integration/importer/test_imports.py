@@ -124,10 +124,11 @@ def test_files_that_cannot_be_read_are_refused_at_once(system: System, tenant: T
 
 
 def test_a_file_without_a_required_column_fails_naming_it(system: System, tenant: Tenant):
-    response = upload(system, tenant, "a.csv", b"Y-tunnus\n0737546-2\n")
+    response = upload(system, tenant, "a.csv", b"Y-tunnus;Lempiv\xe4ri\n0737546-2;sininen\n")
     job = finished(system, tenant, response.json()["id"])
     assert job["status"] == "failed"
     assert job["problem"] == "required columns are missing: Nimi"
+    assert job["unknown_columns"] == ["Lempiväri"]  # as the error report names it
 
 
 def test_imports_are_for_admins_of_the_tenant(system: System, tenant: Tenant):
@@ -975,6 +976,22 @@ def errors_by_cell(system: System, tenant: Tenant, job: dict[str, Any]) -> dict[
     )
     assert response.status_code == 200, response.text
     return {(e["row"], e["column"]): e["message"] for e in response.json()["items"]}
+
+
+def test_a_row_with_more_cells_than_the_header_is_an_error_of_the_row(
+    system: System, tenant: Tenant
+):
+    text = (
+        "Nimi;Katuosoite;Postitoimipaikka\r\n"
+        "Kivi Oy;Kauppakatu 1; B 5;Helsinki\r\n"
+        "Puu Oy;Kuja 2;Turku\r\n"
+    ).encode("cp1252")
+    job = finished(system, tenant, upload(system, tenant, "solut.csv", text).json()["id"])
+    assert (job["status"], job["failed"], job["created"]) == ("completed_with_errors", 1, 1)
+    assert errors_by_cell(system, tenant, job) == {
+        (2, "Postitoimipaikka"): "the row has 4 cells, the header 3: a value with ; in it "
+        "must be in quotes"
+    }
 
 
 def test_rows_that_find_a_customer_of_the_register_are_checked_across_the_file(

@@ -143,6 +143,37 @@ def test_utf8_with_a_stray_byte_is_read_as_utf8_and_the_byte_reported(tmp_path):
     assert lossy.lossy
 
 
+def test_utf8_whose_letters_come_after_a_megabyte_of_ascii_is_read_as_utf8(tmp_path):
+    filler = "".join(f"Ascii {n} Oy;Lahti\n" for n in range(70_000)).encode()
+    assert len(filler) > 1024 * 1024
+    data = b"Nimi;Postitoimipaikka\n" + filler
+    data += "Ääkkös Öljy Oy;Hämeenlinna\n".encode() + b"Stray \xe4 Oy;Lahti\n"
+    sheet = open_sheet(write(tmp_path, "a.csv", data), "a.csv")
+    assert (sheet.encoding, sheet.lossy) == ("utf-8", True)
+    *_, letters, stray = sheet.rows()
+    assert letters[1] == ["Ääkkös Öljy Oy", "Hämeenlinna"]
+    assert stray[1][0] == "Stray \ufffd Oy"
+
+
+def test_a_csv_row_with_values_past_the_header_is_reported(tmp_path):
+    text = (
+        "Nimi;Katuosoite;Postitoimipaikka\n"
+        "Kivi Oy;Kauppakatu 1; B 5;Helsinki\n"  # the address's ; not in quotes
+        'Puu Oy;"Kauppakatu 1; B 5";Helsinki\n'
+        "Savi Oy;Kuja 2;Turku;;\n"  # empty cells past the header are nothing
+    )
+    sheet = open_sheet(write(tmp_path, "a.csv", text.encode()), "a.csv")
+    rows = list(sheet.rows())
+    assert [values for _, values in rows[1:]] == [
+        ["Puu Oy", "Kauppakatu 1; B 5", "Helsinki"],
+        ["Savi Oy", "Kuja 2", "Turku"],
+    ]
+    assert sheet.overflow(rows[0][1]) == (
+        "the row has 4 cells, the header 3: a value with ; in it must be in quotes"
+    )
+    assert [sheet.overflow(values) for _, values in rows[1:]] == [None, None]
+
+
 def test_utf8_with_bom(tmp_path):
     path = write(tmp_path, "a.csv", "\ufeffNimi;Laji\nÅke;kuluttaja\n".encode())
     headers, rows = rows_of(path)
@@ -504,6 +535,31 @@ def test_manual_numbering_requires_a_number():
     assert row.errors == [("number", "is required: the customer numbers are given by hand")]
 
 
+def test_a_finnish_postal_code_that_lost_its_leading_zeros_gets_them_back():
+    checker = RowChecker(view(), "c1", columns(view()))
+    base = {"name": "Oy", "field:f-alku": "1.3.2025"}
+
+    def postal_code(**values: Any) -> Any:
+        row = checker.check(2, {**base, **values})
+        assert row.errors == []
+        return row.customer["address"]["postal_code"]
+
+    assert postal_code(postal_code=100) == "00100"  # a number cell of a workbook
+    assert postal_code(postal_code="2100", country="Suomi") == "02100"
+    assert postal_code(postal_code="33100") == "33100"
+    assert postal_code(postal_code="1010", country="Itävalta") == "1010"
+
+
+def test_a_contact_persons_email_without_their_name_says_what_is_missing():
+    checker = RowChecker(view(), "c1", columns(view()))
+    row = checker.check(
+        2, {"name": "Oy", "field:f-alku": "1.3.2025", "contact_email": "pekka@example.fi"}
+    )
+    assert row.errors == [
+        ("contact_name", "is required when the contact person's email or phone is given")
+    ]
+
+
 def test_the_templates_have_every_column_and_explain_them(tmp_path):
     settings = view()
     csv_text = template_csv(settings).decode("utf-8-sig")
@@ -517,6 +573,15 @@ def test_the_templates_have_every_column_and_explain_them(tmp_path):
     assert guide["Toimiala"][3] == "Rakentaminen; Kauppa"
     assert guide["Asiakastyyppi"][3] == "Asiakas; Alihankkija"
     assert guide["Asiakkuus alkaen"][1] == "kyllä"
+    # Columns of numbers that are text (postal codes, phones) are typed into as text.
+    customers = workbook["Asiakkaat"]
+    formats = {
+        cell.value: customers.column_dimensions[cell.column_letter].number_format
+        for cell in customers[1]
+    }
+    assert formats["Postinumero"] == formats["Yhteyshenkilön puhelin"] == "@"
+    assert formats["Asiakasnumero"] == formats["Y-tunnus"] == "@"
+    assert formats["Nimi"] == "General"
     # The template reads back as an import file with every column recognised.
     sheet = open_sheet(path, "pohja.xlsx")
     mapping = map_headers(sheet.headers(), columns(settings))
