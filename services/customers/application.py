@@ -103,7 +103,7 @@ class CustomersApplication(ServiceApplication):
             view, actor, data, contacts_given, errors
         )
         given_number = check_number(view, data.get("number"), errors)
-        self._check_parent(tenant_id, details.get("parent_id"), None, errors)
+        self._check_parent(view, actor, tenant_id, details.get("parent_id"), None, errors)
         if errors:
             raise ValidationFailed(errors)
         customer_id = customer_id or uuid4()
@@ -231,13 +231,24 @@ class CustomersApplication(ServiceApplication):
         return NumberCounter.start(tenant_id)
 
     def _check_parent(
-        self, tenant_id: str, parent_id: str | None, customer_id: UUID | None, errors: Errors
+        self,
+        view: SettingsView,
+        actor: CustomerActor,
+        tenant_id: str,
+        parent_id: str | None,
+        customer_id: UUID | None,
+        errors: Errors,
     ) -> None:
+        """The parent must be a customer the actor's company may see (else it is no such
+        customer to them), and not the customer itself or below it."""
         if parent_id is None:
             return
         try:
             parent = self.get_customer(tenant_id, UUID(str(parent_id)))
         except (NotFoundError, ValueError):
+            errors.append(("parent_id", "no such customer"))
+            return
+        if not self._seen_by(view, parent.id, actor.company_id):
             errors.append(("parent_id", "no such customer"))
             return
         # A customer may not be its own ancestor.
@@ -299,7 +310,9 @@ class CustomersApplication(ServiceApplication):
                 else:
                     new_index.append(NumberIndex.take(tenant_id, number, customer.id))
             if details.get("parent_id"):
-                self._check_parent(tenant_id, details["parent_id"], customer_id, errors)
+                self._check_parent(
+                    view, actor, tenant_id, details["parent_id"], customer_id, errors
+                )
             if errors:
                 raise ValidationFailed(errors)
             customer.change_details(actor.pair, details, actor.company_id)
@@ -467,9 +480,11 @@ class CustomersApplication(ServiceApplication):
             errors: Errors = []
             parent_number = row.get("parent_number")
             if parent_number:
-                parent = numbers_in_batch.get(parent_number.casefold()) or self._number_owner(
-                    tenant_id, parent_number
-                )
+                parent = numbers_in_batch.get(parent_number.casefold())
+                if parent is None:  # not of this batch: in the register, seen by the company
+                    parent = self._number_owner(tenant_id, parent_number)
+                    if parent is not None and not self._seen_by(view, parent, actor.company_id):
+                        parent = None  # one the company may not see is none to it
                 if parent is None:
                     errors.append(("parent_number", f"no customer has the number {parent_number}"))
                 else:

@@ -218,6 +218,11 @@ def test_toggle_1_other_companies_customers(system, tenant, companies, see_other
     assert b.names() == expected and b.list()["total"] == len(expected)
     opened = system.http.get(f"{LIST}/{mine['id']}", headers=b.headers)
     assert opened.status_code == (200 if see_others else 404)
+    # A customer B may not see cannot be the parent of B's customers either.
+    child = system.create(b.headers, {"name": "B:n yksikkö", "parent_id": mine["id"]})
+    assert child.status_code == (201 if see_others else 422), child.text
+    if not see_others:
+        assert child.json()["errors"][0] == {"field": "parent_id", "message": "no such customer"}
 
 
 @pytest.mark.parametrize("hide", [False, True])

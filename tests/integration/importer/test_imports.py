@@ -1064,10 +1064,16 @@ def test_an_import_does_not_touch_a_customer_its_company_may_not_see(
     }
     hidden = system.http.post(
         "/api/v1/customers",
-        json={"name": "Salainen B Oy", "business_id": "2345678-0"},
+        json={"name": "Salainen B Oy", "business_id": "2345678-0", "number": "9000"},
         headers=company_b,
     )
     assert hidden.status_code == 201, hidden.text
+    # Nor does a row below it (by its number) find it: to this company there is no such.
+    below = "Nimi;Pääyksikön asiakasnumero\r\nAlayksikkö Oy;9000\r\n".encode()
+    job = imported(system, tenant, "c.csv", below, skip_errors=True)
+    assert (job["created"], job["failed"]) == (0, 1), job
+    errors = system.http.get(f"{IMPORTS}/{job['id']}/errors", headers=system.admin(tenant))
+    assert [e["message"] for e in errors.json()["items"]] == ["no customer has the number 9000"]
     text = b"Nimi;Y-tunnus\r\nYlikirjoitettu Oy;2345678-0\r\n"
     for options in ({"update_existing": True}, {}):
         job = imported(system, tenant, "b.csv", text, skip_errors=True, **options)
