@@ -34,7 +34,10 @@ broker.publisher(
     schema=CustomerEnvelope,
     title=CUSTOMERS_STREAM,
     description="Customers created and changed and contact persons added, in the order of "
-    "the customers service's event log; entry id `<position>-0`.",
+    "the customers service's event log; entry id `<position>-0`. The customers an import "
+    "creates come in its batches' `ImportBatchExecuted` entries (`payload.created`, each a "
+    "`CustomerCreated` whose `request_key` is `<job id>:<row>`), not one entry each; what "
+    "an import updates comes as the usual change events.",
 )
 
 broker.publisher(

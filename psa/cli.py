@@ -70,6 +70,12 @@ def _request(config: Config, method: str, path: str, token: str, **kwargs: Any) 
         except ValueError:
             message = response.text
         err.print(f"[red]{response.status_code}[/] {message}")
+        if response.status_code == 401:
+            err.print(
+                "The API did not take the token. The psa command signs its own tokens with the "
+                f"secret in {config.data_dir.resolve()} (PSA_DATA_DIR) or PSA_JWT_SECRET: use "
+                "the API's."
+            )
         raise typer.Exit(1)
     return response.json()
 
@@ -110,8 +116,14 @@ def up(
     console.print(f"  store:     {store}")
     console.print(f"  Redis:     {config.redis_url}{' (embedded)' if embedded else ''}")
     console.print("Create a tenant and get its admin token, in another terminal:")
+    # The psa command finds this API and its token secret where this process does.
+    where = ""
+    if base != Config.model_fields["url"].default:
+        where += f"PSA_URL={base} "
+    if "PSA_DATA_DIR" in os.environ:  # set for this process: the command needs it too
+        where += f"PSA_DATA_DIR={config.data_dir.resolve()} "
     console.print(
-        '  [bold].venv/bin/psa tenant create "Konserni Oy" --company "Yhtiö A" '
+        f'  [bold]{where}.venv/bin/psa tenant create "Konserni Oy" --company "Yhtiö A" '
         '--company "Yhtiö B"[/]'
     )
     console.print('Then call the API with  -H "Authorization: Bearer $TOKEN"')
@@ -452,7 +464,11 @@ def import_file(
     ] = False,
     update_existing: Annotated[
         bool,
-        typer.Option("--update-existing", help="Update customers whose business id matches"),
+        typer.Option(
+            "--update-existing",
+            help="Update the customer whose business id (else number) a row has; without it "
+            "such a row is skipped",
+        ),
     ] = False,
     wait: Annotated[bool, typer.Option("--wait", help="Follow the import to its end")] = False,
     as_json: JsonOption = False,

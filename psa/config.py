@@ -82,6 +82,12 @@ class Config(BaseSettings):
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         "info", validation_alias=AliasChoices("PSA_LOG_LEVEL")
     )
+    root_path: str = Field(
+        "",
+        validation_alias="PSA_ROOT_PATH",
+        description="The path a reverse proxy serves this service under, if any (compose: "
+        "/settings, /customers, /importer): its API docs load its OpenAPI document from there",
+    )
     background_process: bool = Field(
         True,
         validation_alias="PSA_BACKGROUND_PROCESS",

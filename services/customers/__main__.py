@@ -14,7 +14,13 @@ def main() -> None:
     config = Config()
     app = create_app(config)
     tune_gc()
-    uvicorn.run(app, host=config.host, port=config.port, log_level=config.log_level)
+    uvicorn.run(
+        app,
+        host=config.host,
+        port=config.port,
+        log_level=config.log_level,
+        root_path=config.root_path,
+    )
 
 
 if __name__ == "__main__":

@@ -176,6 +176,23 @@ def _listed(env: dict[str, str], token: str, count: int) -> list[dict[str, objec
         time.sleep(0.1)
 
 
+def test_psa_up_tells_how_to_reach_it_and_a_wrong_secret_is_named(running, tmp_path: Path):
+    env = running
+    # Its own port and data dir: the command it prints to create a tenant names both.
+    (log,) = tmp_path.glob("psa-process-*.log")
+    printed = " ".join(log.read_text().split())
+    assert (
+        f"PSA_URL={env['PSA_URL']} PSA_DATA_DIR={env['PSA_DATA_DIR']} .venv/bin/psa tenant create"
+        in printed
+    )
+    # A psa command with another data dir signs with another secret: it says so.
+    elsewhere = {**env, "PSA_DATA_DIR": str(tmp_path / "elsewhere")}
+    refused = psa(elsewhere, "tenant", "create", "X Oy", "--company", "X Oy", ok=False)
+    assert refused.returncode == 1
+    said = " ".join(refused.stderr.split())
+    assert "401" in said and "PSA_DATA_DIR" in said and "use the API's" in said
+
+
 def test_the_psa_command_says_clearly_when_the_api_is_not_running(tmp_path: Path):
     env = {**os.environ, "PSA_DATA_DIR": str(tmp_path), "PSA_URL": "http://127.0.0.1:9"}
     result = psa(env, "settings", "show", "--tenant", "x", ok=False)

@@ -35,13 +35,13 @@ class Deployment:
     processes: dict[str, subprocess.Popen[str]] = field(default_factory=dict)
     urls: dict[str, str] = field(default_factory=dict)
 
-    def start(self, name: str, service: str) -> str:
+    def start(self, name: str, service: str, **env_vars: str) -> str:
         """Start a service; one started again after `kill` keeps its port, as a container
         keeps its address."""
         known = self.urls.get(name)
         port = int(known.rsplit(":", 1)[1]) if known else free_port()
         url = f"http://127.0.0.1:{port}"
-        env = {**self.env, "PSA_PORT": str(port)}
+        env = {**self.env, **env_vars, "PSA_PORT": str(port)}
         self.processes[name] = start_and_wait(
             [sys.executable, "-m", f"services.{service}"], env, url, self.tmp
         )
@@ -233,3 +233,15 @@ def test_a_settings_process_killed_while_publishing_leaves_no_duplicate_entry(
         [f"Ryhmä {i}" for i in range(50)] + ["Viimeinen"]
     )
     assert tracked == position
+
+
+def test_a_service_behind_the_proxys_prefix_documents_itself_through_it(deployment):
+    """compose's proxy serves each service's docs under its name (`deploy/nginx.conf`,
+    taking the prefix off): the docs page loads the OpenAPI document through the prefix."""
+    url = deployment.start("settings", "settings", PSA_ROOT_PATH="/settings")
+    page = httpx.get(url + "/docs")
+    assert page.status_code == 200 and "'/settings/openapi.json'" in page.text
+    document = httpx.get(url + "/openapi.json").json()
+    assert document["servers"] == [{"url": "/settings"}]
+    assert "/api/v1/settings/customers" in document["paths"]
+    assert httpx.get(url + "/health").status_code == 200
