@@ -161,6 +161,16 @@ def check_fields(
     return result
 
 
+def missing_value(message: str) -> bool:
+    """Whether an error of these rules says only that a value a new customer needs is not
+    given (a customer that exists has it already)."""
+    return message in (
+        "is required",
+        "a customer group is mandatory",
+        "is required: the customer numbers are given by hand",
+    ) or message.endswith(" is mandatory")
+
+
 def check_details(
     view: SettingsView,
     data: dict[str, Any],

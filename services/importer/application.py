@@ -23,6 +23,7 @@ import orjson
 from eventsourcing.persistence import IntegrityError
 
 from psa.application import ServiceApplication
+from psa.customer_rules.rules import missing_value
 from psa.customer_rules.settings_view import SettingsView
 from psa.errors import ConflictError, NotFoundError
 from psa.streams.consumer import TRANSIENT_ERRORS
@@ -602,9 +603,11 @@ class ImporterApplication(ServiceApplication):
         known = columns(view)
         sheet = open_sheet(self.files / str(job.id) / "upload", job.filename)
         mapping = map_headers(sheet.headers(), known, job.mapping)
-        file_errors = [
-            (1, c.header, "this required column is missing") for c in mapping.missing_required
-        ]
+        update_existing = bool(job.options.get("update_existing"))
+        # With update_existing a column that new customers need may be left out: the rows that
+        # find no customer are reported for the values they lack.
+        missing_required = [] if update_existing else mapping.missing_required
+        file_errors = [(1, c.header, "this required column is missing") for c in missing_required]
         file_errors += [
             (
                 1,
@@ -618,10 +621,10 @@ class ImporterApplication(ServiceApplication):
         ]
         if file_errors:
             self._write_errors(job.id, file_errors)
-        if mapping.missing_required:
+        if missing_required:
             unknown = list(mapping.unknown)
             self.change(job.id, None, lambda j: j.validated(0, 0, unknown))
-            missing = ", ".join(c.header for c in mapping.missing_required)
+            missing = ", ".join(c.header for c in missing_required)
             return "failed", {}, f"required columns are missing: {missing}"
         checker = RowChecker(
             view, job.company_id, known, lossy=sheet.lossy, cell_errors=not sheet.whole
@@ -630,6 +633,7 @@ class ImporterApplication(ServiceApplication):
         numbers: dict[str, int] = {}
         parents: dict[int, str] = {}
         failed_rows: set[int] = set()
+        if_no_match: set[int] = set()  # rows that fail unless they find a customer
         pending: list[tuple[int, str, str]] = []
         total = 0
         with self._spool(job.id).open("wb") as spool:
@@ -645,9 +649,17 @@ class ImporterApplication(ServiceApplication):
                     first = numbers.setdefault(customer_number, number)
                     if first != number:
                         errors.append(("number", f"the same customer number as row {first}"))
+                # With update_existing, a row that leaves out only values a new customer needs
+                # is fine if it finds a customer (which has them): decided below.
+                pending_match = update_existing and all(missing_value(m) for _, m in errors)
                 spool.write(
                     orjson.dumps(
-                        [number, None if errors else row.customer, row.parent_number, row.given]
+                        [
+                            number,
+                            None if errors and not pending_match else row.customer,
+                            row.parent_number,
+                            row.given,
+                        ]
                     )
                 )
                 spool.write(b"\n")
@@ -656,7 +668,7 @@ class ImporterApplication(ServiceApplication):
                 if row.parent_number:
                     parents[number] = row.parent_number.casefold()
                 if errors:
-                    failed_rows.add(number)
+                    (if_no_match if pending_match else failed_rows).add(number)
                     pending += [
                         (number, checker.header(column), message) for column, message in errors
                     ]
@@ -673,8 +685,12 @@ class ImporterApplication(ServiceApplication):
                         counts = self._cancelled_counts(job, total, len(failed_rows))
                         return "cancelled", counts, None
                     self._progress(job.id, {"processed": total})
-        update_existing = bool(job.options.get("update_existing"))
         matches = self._matches(job.tenant_id, business_ids, numbers, failed_rows)
+        # Rows without values a new customer needs: errors unless they update a customer.
+        failed_rows |= if_no_match - set(matches)
+        self._write_errors(job.id, pending)
+        pending = []
+        self._clear_row_errors(job.id, sorted(if_no_match & set(matches)))
         for number, column, message in _match_errors(matches, update_existing):
             failed_rows.add(number)
             pending.append((number, checker.header(column), message))
@@ -1288,6 +1304,20 @@ class ImporterApplication(ServiceApplication):
                     "message, phase) VALUES (?, ?, ?, ?, 'check')"
                 ),
                 [(str(job_id), row, column, message) for row, column, message in errors],
+            )
+
+    def _clear_row_errors(self, job_id: UUID, rows: list[int]) -> None:
+        """Forget what the check found in these rows."""
+        if not rows:
+            return
+        t = self.tables
+        with t.transaction() as cursor:
+            cursor.executemany(
+                t.sql(
+                    f"DELETE FROM {t.name('import_error')} WHERE job_id = ? AND row_number = ? "
+                    "AND phase = 'check'"
+                ),
+                [(str(job_id), row) for row in rows],
             )
 
     def _clear_errors(self, job_id: UUID) -> None:

@@ -978,6 +978,57 @@ def errors_by_cell(system: System, tenant: Tenant, job: dict[str, Any]) -> dict[
     return {(e["row"], e["column"]): e["message"] for e in response.json()["items"]}
 
 
+def test_an_update_file_gives_only_what_changes(system: System, tenant: Tenant):
+    """With update_existing a file may leave out what new customers need (the name, a
+    mandatory field): a row that finds a customer keeps the customer's; one that finds none
+    is reported for what it lacks."""
+    system.settings_change(
+        tenant,
+        "POST",
+        "/fields",
+        {"name": "Toimiala", "type": "dropdown", "options": ["IT", "Kauppa"], "mandatory": True},
+    )
+    register = (
+        "Nimi;Y-tunnus;Toimiala\r\nMäkinen Oyj;0737546-2;IT\r\nToinen Oy;1572860-0;Kauppa\r\n"
+    )
+    assert imported(system, tenant, "r.csv", register.encode("cp1252"))["created"] == 2
+    fields_before = customers_of(system, tenant)["Toinen Oy"]["fields"]
+    assert len(fields_before) == 1
+    addresses = (
+        "Y-tunnus;Postitoimipaikka\r\n"
+        "0737546-2;Kuopio\r\n"
+        "1572860-0;Oulu\r\n"
+        "2345678-0;Pori\r\n"  # no such customer: a new one would need a name and Toimiala
+    ).encode("cp1252")
+    refused = imported(system, tenant, "osoitteet.csv", addresses)
+    assert (refused["status"], refused["problem"]) == (
+        "failed",
+        "required columns are missing: Nimi, Toimiala",
+    )
+    dry = finished(
+        system,
+        tenant,
+        upload(system, tenant, "osoitteet.csv", addresses, update_existing=True).json()["id"],
+    )
+    assert (dry["updated"], dry["created"], dry["failed"]) == (2, 0, 1), dry
+    would = "a customer with this business id exists already: it would be updated"
+    assert errors_by_cell(system, tenant, dry) == {
+        (2, "Y-tunnus"): would,
+        (3, "Y-tunnus"): would,
+        (4, "Nimi"): "is required",
+        (4, "Toimiala"): "Toimiala is mandatory",
+    }
+    job = imported(
+        system, tenant, "osoitteet.csv", addresses, update_existing=True, skip_errors=True
+    )
+    assert (job["updated"], job["created"], job["failed"]) == (2, 0, 1), job
+    found = customers_of(system, tenant)
+    assert set(found) == {"Mäkinen Oyj", "Toinen Oy"}
+    assert found["Mäkinen Oyj"]["address"]["city"] == "Kuopio"
+    assert found["Toinen Oy"]["address"]["city"] == "Oulu"
+    assert found["Toinen Oy"]["fields"] == fields_before  # Toimiala kept
+
+
 def test_a_row_with_more_cells_than_the_header_is_an_error_of_the_row(
     system: System, tenant: Tenant
 ):
