@@ -608,17 +608,7 @@ class ImporterApplication(ServiceApplication):
         # find no customer are reported for the values they lack.
         missing_required = [] if update_existing else mapping.missing_required
         file_errors = [(1, c.header, "this required column is missing") for c in missing_required]
-        file_errors += [
-            (
-                1,
-                name,
-                f"the column '{mapping.repeated[name]}' is imported as this already: this one "
-                "is not imported"
-                if name in mapping.repeated
-                else "this column is not a column of the import: map it or leave it out",
-            )
-            for name in mapping.unknown
-        ]
+        file_errors += [(1, name, why) for name, why in mapping.not_imported()]
         if file_errors:
             self._write_errors(job.id, file_errors)
         if missing_required:

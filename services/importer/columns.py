@@ -161,6 +161,27 @@ class Mapping:
     unknown: list[str]  # and columns of a column key another file column has already
     missing_required: list[Column]
     repeated: dict[str, str] = field(default_factory=dict)  # such a column → the first one
+    unknown_at: dict[int, str] = field(default_factory=dict)  # position (from 0) → header
+    repeated_at: dict[int, int] = field(default_factory=dict)  # position → the first one's
+
+    def not_imported(self) -> list[tuple[str, str]]:
+        """Each file column that is not imported (its header), with why; the letters of the
+        columns tell apart two of one name."""
+        from openpyxl.utils import get_column_letter
+
+        def letter(position: int) -> str:
+            return get_column_letter(position + 1)
+
+        return [
+            (
+                label,
+                f"the column '{self.repeated[label]}' ({letter(self.repeated_at[position])}) is "
+                f"imported as this already: this one ({letter(position)}) is not imported"
+                if position in self.repeated_at
+                else "this column is not a column of the import: map it or leave it out",
+            )
+            for position, label in sorted(self.unknown_at.items())
+        ]
 
 
 def mapping_problems(
@@ -264,15 +285,16 @@ def map_headers(
     wanted = _mapped(_labels(headers), given or {})
     positions: dict[int, str] = {}
     unknown: dict[int, str] = {}  # position → label
-    first: dict[str, str] = {}  # column key → the label of the file column that feeds it
+    first: dict[str, tuple[str, int]] = {}  # column key → the file column that feeds it
     repeated: dict[str, str] = {}
+    repeated_at: dict[int, int] = {}
 
     def feed(position: int, label: str, key: str) -> None:
         if key in first:  # the first column of a key is imported, the others reported
-            repeated[label] = first[key]
+            repeated[label], repeated_at[position] = first[key]
             unknown[position] = label
         else:
-            first[key] = label
+            first[key] = (label, position)
             positions[position] = key
 
     labels = [(p, str(h or "").strip()) for p, h in enumerate(headers)]
@@ -300,5 +322,10 @@ def map_headers(
     present = set(positions.values())
     missing = [c for c in known if c.required and c.key not in present]
     return Mapping(
-        dict(sorted(positions.items())), [unknown[p] for p in sorted(unknown)], missing, repeated
+        dict(sorted(positions.items())),
+        [unknown[p] for p in sorted(unknown)],
+        missing,
+        repeated,
+        dict(sorted(unknown.items())),
+        repeated_at,
     )

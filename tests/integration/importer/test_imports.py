@@ -414,7 +414,7 @@ def test_columns_not_imported_end_the_import_with_errors(system: System, tenant:
     assert set(customers_of(system, tenant)) == {"A Oy"}
     errors = system.http.get(f"{IMPORTS}/{job['id']}/errors", headers=system.admin(tenant))
     messages = {e["column"]: e["message"] for e in errors.json()["items"]}
-    assert "'Nimi' is imported as this already" in messages["NIMI"]
+    assert "'Nimi' (A) is imported as this already" in messages["NIMI"]
 
 
 def test_the_error_report_runs_no_formula_in_a_spreadsheet(system: System, tenant: Tenant):

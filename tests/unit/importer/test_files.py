@@ -367,6 +367,16 @@ def test_a_column_repeated_is_imported_once_and_the_other_reported():
     chosen = map_headers(["Nimi", "Yritys"], known, {"Yritys": "Nimi"})
     assert (chosen.positions, chosen.unknown) == ({1: "name"}, ["Nimi"])
     assert chosen.repeated == {"Nimi": "Yritys"}
+    # Two columns of one name: the report tells them apart by their letters.
+    twice = map_headers(["Nimi", "Toimiala", "Lempiväri", "Toimiala"], known)
+    assert twice.not_imported() == [
+        ("Lempiväri", "this column is not a column of the import: map it or leave it out"),
+        (
+            "Toimiala",
+            "the column 'Toimiala' (B) is imported as this already: this one (D) is not "
+            "imported",
+        ),
+    ]
 
 
 def test_a_mapping_naming_what_is_not_there_is_refused_with_its_reasons():
