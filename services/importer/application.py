@@ -154,9 +154,8 @@ MAX_RESERVED = 10_000
 
 def _late_numbers(checked: Checked, first: set[int]) -> dict[int, str]:
     """The valid rows that give a number automatic numbering could also give (plain digits)
-    and are not queued first: rows below a customer of the file without a number, and with
-    `update_existing` every row, which keep the file's order. Automatic numbers of earlier
-    batches must skip these."""
+    and are not queued first (`_numbered_first`; with `update_existing` no row is, the rows
+    keep the file's order). Automatic numbers of earlier batches must skip these."""
     return {
         row: number
         for number, row in checked.numbers.items()
