@@ -5,12 +5,20 @@
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
-from uuid import UUID
+from uuid import NAMESPACE_URL, UUID, uuid5
 
 from pydantic import Field
 
 from .base import Contract
 from .customers import ImportBatchExecuted, RowOutcome
+
+IMPORT_NAMESPACE = uuid5(NAMESPACE_URL, "urn:psa:customer-import-row")
+
+
+def import_row_customer_id(tenant_id: UUID | str, key: str) -> UUID:
+    """The id of the customer an import row creates, derived from the row's key, so a row
+    delivered twice can never create two customers (and the importer knows its own)."""
+    return uuid5(IMPORT_NAMESPACE, f"{tenant_id}:{key}")
 
 
 class ImportRow(Contract):
@@ -56,4 +64,11 @@ class ImportBatchQueued(Contract):
 
 CommandPayload = Annotated[ImportBatchQueued, Field(discriminator="type")]
 
-__all__ = ["CommandPayload", "ImportBatchExecuted", "ImportBatchQueued", "ImportRow", "RowOutcome"]
+__all__ = [
+    "CommandPayload",
+    "ImportBatchExecuted",
+    "ImportBatchQueued",
+    "ImportRow",
+    "RowOutcome",
+    "import_row_customer_id",
+]

@@ -164,11 +164,9 @@ def check_fields(
 def missing_value(message: str) -> bool:
     """Whether an error of these rules says only that a value a new customer needs is not
     given (a customer that exists has it already)."""
-    return message in (
-        "is required",
-        "a customer group is mandatory",
-        "is required: the customer numbers are given by hand",
-    ) or message.endswith(" is mandatory")
+    return message in ("is required", "a customer group is mandatory") or message.endswith(
+        " is mandatory"
+    )
 
 
 def check_details(

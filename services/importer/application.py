@@ -22,6 +22,7 @@ from uuid import UUID, uuid4
 import orjson
 from eventsourcing.persistence import IntegrityError
 
+from contracts.imports import import_row_customer_id
 from psa.application import ServiceApplication
 from psa.customer_rules.rules import missing_value
 from psa.customer_rules.settings_view import SettingsView
@@ -161,6 +162,7 @@ def _late_numbers(checked: Checked, first: set[int]) -> dict[int, str]:
         for number, row in checked.numbers.items()
         if row not in first
         and row not in checked.failed_rows
+        and number.isascii()
         and number.isdigit()
         and number == str(int(number))
     }
@@ -186,7 +188,7 @@ def _levels(parents: dict[int, str], numbers: dict[str, int]) -> dict[int, int]:
     return {row: len(_ancestors(row, parents, numbers)[0]) for row in parents}
 
 
-@dataclass
+@dataclass(slots=True)
 class Match:
     """A customer of the register that a row of the file finds."""
 
@@ -675,6 +677,9 @@ class ImporterApplication(ServiceApplication):
                         return "cancelled", counts, None
                     self._progress(job.id, {"processed": total})
         matches = self._matches(job.tenant_id, business_ids, numbers, failed_rows)
+        # A job resumed after a restart finds the customers its own rows created: not others'.
+        for row in [r for r, m in matches.items() if m.customer_id == self._own(job, r)]:
+            del matches[row]
         # Rows without values a new customer needs: errors unless they update a customer.
         failed_rows |= if_no_match - set(matches)
         self._write_errors(job.id, pending)
@@ -1294,6 +1299,11 @@ class ImporterApplication(ServiceApplication):
                 ),
                 [(str(job_id), row, column, message) for row, column, message in errors],
             )
+
+    @staticmethod
+    def _own(job: ImportJob, row: int) -> str:
+        """The customer a row of the job creates."""
+        return str(import_row_customer_id(job.tenant_id, f"{job.id}:{row}"))
 
     def _clear_row_errors(self, job_id: UUID, rows: list[int]) -> None:
         """Forget what the check found in these rows."""

@@ -91,7 +91,11 @@ _FINLAND = {"suomi", "finland", "fi", "fin"}
 
 def _finnish(address: dict[str, Any]) -> bool:
     """Whether an address is in Finland (no country: the product's own country)."""
-    return not address["country"] or address["country"].casefold() in _FINLAND
+    return not address["country"] or _named_finland(address)
+
+
+def _named_finland(address: dict[str, Any]) -> bool:
+    return bool(address["country"]) and address["country"].casefold() in _FINLAND
 
 
 def _split(value: Any) -> list[str]:
@@ -205,7 +209,14 @@ class RowChecker:
             for key in ("street", "postal_code", "city", "country")
         }
         postal_code = address["postal_code"]
-        if postal_code and postal_code.isdigit() and len(postal_code) < 5 and _finnish(address):
+        # A number cell of a workbook, with no country or Finland; or a text one with Finland.
+        number_cell = isinstance(values.get("postal_code"), int | float)
+        if (
+            postal_code
+            and postal_code.isdigit()
+            and len(postal_code) < 5
+            and (_finnish(address) if number_cell else _named_finland(address))
+        ):
             # A spreadsheet took a Finnish postal code (00100) for a number and dropped its
             # leading zeros: they are put back.
             address["postal_code"] = postal_code.zfill(5)

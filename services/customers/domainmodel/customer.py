@@ -12,11 +12,12 @@ invariants (one relationship per company, a number once given is kept).
 from __future__ import annotations
 
 from typing import Any, ClassVar
-from uuid import NAMESPACE_URL, UUID, uuid5
+from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 from eventsourcing.utils import get_topic
 
+from contracts.imports import import_row_customer_id as contract_row_customer_id
 from psa.domain import PlainStateCopy, copy_state
 from psa.errors import ConflictError
 
@@ -37,13 +38,8 @@ RELATIONSHIP_FIELDS = (
     "customer_team",
     "tags",
 )
-IMPORT_NAMESPACE = uuid5(NAMESPACE_URL, "urn:psa:customer-import-row")
-
-
-def import_row_customer_id(tenant_id: UUID, key: str) -> UUID:
-    """The customer an import row creates has an id derived from the row's key, so a row that
-    is delivered twice can never create two customers."""
-    return uuid5(IMPORT_NAMESPACE, f"{tenant_id}:{key}")
+# The id of the customer an import row creates (derived from the row's key).
+import_row_customer_id = contract_row_customer_id
 
 
 class CustomerEvent(Aggregate.Event):

@@ -373,8 +373,7 @@ def test_a_column_repeated_is_imported_once_and_the_other_reported():
         ("Lempiväri", "this column is not a column of the import: map it or leave it out"),
         (
             "Toimiala",
-            "the column 'Toimiala' (B) is imported as this already: this one (D) is not "
-            "imported",
+            "the column 'Toimiala' (B) is imported as this already: this one (D) is not imported",
         ),
     ]
 
