@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Response
 
 from . import problems
+from .config import Config
 
 DESCRIPTION = """
 Settings of the customer section of a PSA product: customer types (asiakastyypit), customer
@@ -37,3 +38,20 @@ def new_api(title: str, lifespan: Callable[[FastAPI], Any]) -> FastAPI:
         return Response(document_json(), media_type="application/json")
 
     return app
+
+
+def serve(app: FastAPI, config: Config) -> None:
+    """Run one service's API as `python -m services.<name>` does (compose's containers): on
+    the configured address, under the proxy's path if it has one."""
+    import uvicorn
+
+    from .gc_tuning import tune_gc
+
+    tune_gc()
+    uvicorn.run(
+        app,
+        host=config.host,
+        port=config.port,
+        log_level=config.log_level,
+        root_path=config.root_path,
+    )

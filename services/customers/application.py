@@ -13,6 +13,7 @@ from uuid import UUID, uuid4
 
 from eventsourcing.persistence import IntegrityError
 
+from contracts.imports import import_row_customer_id
 from psa.application import Change, HistoryPage, ServiceApplication, last_position
 from psa.customer_rules.rules import (
     Errors,
@@ -24,7 +25,7 @@ from psa.customer_rules.rules import (
 from psa.customer_rules.settings_view import SettingsView
 from psa.errors import ConflictError, NotFoundError, NotReadyError, ValidationFailed
 
-from .domainmodel.customer import Customer, import_row_customer_id
+from .domainmodel.customer import Customer
 from .domainmodel.import_batch import ImportBatchResult, import_batch_id
 from .domainmodel.numbering import NumberCounter, NumberIndex, counter_id, number_index_id
 

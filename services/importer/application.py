@@ -684,7 +684,7 @@ class ImporterApplication(ServiceApplication):
         failed_rows |= if_no_match - set(matches)
         self._write_errors(job.id, pending)
         pending = []
-        self._clear_row_errors(job.id, sorted(if_no_match & set(matches)))
+        self._clear_errors(job.id, sorted(if_no_match & set(matches)))
         for number, column, message in _match_errors(matches, update_existing):
             failed_rows.add(number)
             pending.append((number, checker.header(column), message))
@@ -1305,28 +1305,17 @@ class ImporterApplication(ServiceApplication):
         """The customer a row of the job creates."""
         return str(import_row_customer_id(job.tenant_id, f"{job.id}:{row}"))
 
-    def _clear_row_errors(self, job_id: UUID, rows: list[int]) -> None:
-        """Forget what the check found in these rows."""
-        if not rows:
-            return
+    def _clear_errors(self, job_id: UUID, rows: list[int] | None = None) -> None:
+        """Forget what the check found (in these rows only, if given)."""
         t = self.tables
+        sql = f"DELETE FROM {t.name('import_error')} WHERE job_id = ? AND phase = 'check'"
         with t.transaction() as cursor:
-            cursor.executemany(
-                t.sql(
-                    f"DELETE FROM {t.name('import_error')} WHERE job_id = ? AND row_number = ? "
-                    "AND phase = 'check'"
-                ),
-                [(str(job_id), row) for row in rows],
-            )
-
-    def _clear_errors(self, job_id: UUID) -> None:
-        with self.tables.transaction() as cursor:
-            self.tables.execute(
-                cursor,
-                f"DELETE FROM {self.tables.name('import_error')} WHERE job_id = ? "
-                "AND phase = 'check'",
-                (str(job_id),),
-            )
+            if rows is None:
+                t.execute(cursor, sql, (str(job_id),))
+            else:
+                cursor.executemany(
+                    t.sql(sql + " AND row_number = ?"), [(str(job_id), row) for row in rows]
+                )
 
     def _set_status(self, job: ImportJob) -> None:
         t = self.tables

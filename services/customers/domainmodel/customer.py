@@ -17,7 +17,6 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 from eventsourcing.utils import get_topic
 
-from contracts.imports import import_row_customer_id as contract_row_customer_id
 from psa.domain import PlainStateCopy, copy_state
 from psa.errors import ConflictError
 
@@ -38,8 +37,6 @@ RELATIONSHIP_FIELDS = (
     "customer_team",
     "tags",
 )
-# The id of the customer an import row creates (derived from the row's key).
-import_row_customer_id = contract_row_customer_id
 
 
 class CustomerEvent(Aggregate.Event):
