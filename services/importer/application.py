@@ -7,12 +7,12 @@ whole (and, once rows go to the customers service, each row's key makes it idemp
 
 from __future__ import annotations
 
-import bisect
 import contextlib
 import logging
 import shutil
 import threading
 import time
+from array import array
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +33,7 @@ from psa.tables import Tables, lock_tracking, track
 from .columns import columns, map_headers
 from .domainmodel import FINAL, ImportBatch, ImportJob, batch_id
 from .reader import FileProblem, open_sheet
+from .rowindex import CHUNK, Hierarchy, RowIndex, RowSet
 from .validation import RowChecker, duplicate_key, rule_column
 
 DEAD_BATCH = (
@@ -101,12 +102,13 @@ class Checked:
     """What checking a file's rows found, for queueing its valid rows."""
 
     total: int
-    failed_rows: set[int]
+    failed_rows: RowSet
     file_errors: bool
     positions: dict[int, str]
-    parents: dict[int, str]  # row → its parent's number (case-folded)
-    numbers: dict[str, int]  # number (case-folded) → its row
-    existing: dict[int, tuple[str, str]]  # rows whose customer is in the register → column
+    index: RowIndex  # the rows' numbers, business ids and the customers they find
+    hierarchy: Hierarchy  # the rows' parents in the file
+    existing: int  # valid rows whose customer is in the register
+    header: Callable[[str], str]  # a column's header in the file
 
 
 def _batch_number(level: int, slot: int) -> int:
@@ -118,138 +120,111 @@ def _batch_number(level: int, slot: int) -> int:
 NUMBERED_FIRST = 1_000_000_000
 
 
-def _ancestors(
-    row: int, parents: dict[int, str], numbers: dict[str, int]
-) -> tuple[list[int], int | None]:
-    """The rows above a row in the file, its parent first, up to a row without a parent in
-    the file; and the row the walk came back to, if the parents form a loop (else None)."""
-    chain: list[int] = []
-    current = row
-    while (parent := numbers.get(parents.get(current, ""))) is not None:
-        if parent == row or parent in chain:
-            return chain, parent
-        chain.append(parent)
-        current = parent
-    return chain, None
-
-
-def _numbered_first(checked: Checked) -> set[int]:
+def _numbered_first(checked: Checked) -> RowSet:
     """In a file with numbers given in some rows and not in others, the rows to queue first:
     those with a number whose parents in the file have numbers too, so that automatic
     numbers (given in the order rows are executed) skip the numbers the file gives. Empty
     for any other file, whose batches keep their numbers."""
-    numbered = set(checked.numbers.values()) - checked.failed_rows
-    if not numbered or len(numbered) + len(checked.failed_rows) >= checked.total:
-        return set()
-    first = set()
+    failed = checked.failed_rows
+    numbered = RowSet(row for row in checked.index.numbered() if row not in failed)
+    first = RowSet()
+    if not numbered or len(numbered) + len(failed) >= checked.total:
+        return first
     for row in numbered:
-        chain, loop = _ancestors(row, checked.parents, checked.numbers)
-        if loop is None and numbered.issuperset(chain):
+        chain, loop = checked.hierarchy.ancestors(row)
+        if loop is None and all(r in numbered for r in chain):
             first.add(row)
     return first
 
 
-# At most this many numbers of later batches ride on a batch (`_Reserved`).
+# At most this many numbers of later batches ride on a batch (`RowIndex.reserved_after`).
 MAX_RESERVED = 10_000
 
 
-def _late_numbers(checked: Checked, first: set[int]) -> dict[int, str]:
-    """The valid rows that give a number automatic numbering could also give (plain digits)
-    and are not queued first (`_numbered_first`; with `update_existing` no row is, the rows
-    keep the file's order). Automatic numbers of earlier batches must skip these."""
-    return {
-        row: number
-        for number, row in checked.numbers.items()
-        if row not in first
-        and row not in checked.failed_rows
-        and number.isascii()
-        and number.isdigit()
-        and number == str(int(number))
-    }
+def _automatic(number: str | None) -> bool:
+    """Whether automatic numbering could give this number (plain digits, no leading zero)."""
+    return (
+        number is not None and number.isascii() and number.isdigit() and number == str(int(number))
+    )
 
 
-class _Reserved:
-    """The numbers each batch must leave to later batches: those the late rows
-    (`_late_numbers`) of later batches give, nearest batches first, at most MAX_RESERVED
-    (beyond them a row can find its number taken, and is reported)."""
-
-    def __init__(self, late: list[tuple[tuple[int, int], str]]) -> None:
-        self.late = sorted(late)
-        self.keys = [key for key, _ in self.late]
-
-    def after(self, key: tuple[int, int]) -> list[str]:
-        start = bisect.bisect_right(self.keys, key)
-        return [number for _, number in self.late[start : start + MAX_RESERVED]]
-
-
-def _levels(parents: dict[int, str], numbers: dict[str, int]) -> dict[int, int]:
-    """Each row's depth below a parent in the same file (0 for the others; a loop of parents
-    is reported when the file is checked, `_parent_errors`)."""
-    return {row: len(_ancestors(row, parents, numbers)[0]) for row in parents}
-
-
-@dataclass(slots=True)
-class Match:
-    """A customer of the register that a row of the file finds."""
-
-    customer_id: str
-    column: str  # what found it: business_id, else number
-    word: str  # the same, in words
-    taken_number: str | None  # found by business id, the row's number another customer's
-
-
-def _match_errors(matches: dict[int, Match], update_existing: bool) -> list[tuple[int, str, str]]:
+def _match_errors(
+    finds: Iterable[tuple[int, str, str, str | None]],
+) -> Iterator[tuple[int, str, str]]:
     """With `update_existing`, the rows that find a customer but cannot update it, as the
-    customers service would find when executing them: a customer another row updates
-    already, or a number that another customer has."""
-    if not update_existing:
-        return []
-    errors = []
-    first: dict[str, int] = {}
-    for row in sorted(matches):
-        match = matches[row]
-        earlier = first.setdefault(match.customer_id, row)
-        if earlier != row:
-            errors.append(
-                (row, match.column, f"the same customer as row {earlier}, which updates it")
-            )
-        elif match.taken_number is not None:
-            errors.append((row, "number", f"the number {match.taken_number} is another customer's"))
-    return errors
+    customers service would find when executing them: a number that another customer has,
+    or a customer an earlier row updates already. `finds` is (row, customer id, what found
+    it, the row's number if another customer's), by customer and then row."""
+    customer, updater = None, None
+    for row, customer_id, column, taken_number in finds:
+        if customer_id != customer:
+            customer, updater = customer_id, None
+        if taken_number is not None:
+            yield row, "number", f"the number {taken_number} is another customer's"
+        elif updater is None:
+            updater = row
+        else:
+            yield row, column, f"the same customer as row {updater}, which updates it"
 
 
 def _parent_errors(
-    parents: dict[int, str],
-    numbers: dict[str, int],
-    failed: set[int],
-    skipped: dict[int, str] | None = None,
-) -> list[tuple[int, str]]:
+    hierarchy: Hierarchy,
+    failed: RowSet,
+    skipped: Callable[[int], str | None] = lambda row: None,
+) -> Iterator[tuple[int, str]]:
     """The rows whose parent in the file cannot be: the row itself, a loop of rows, or a row
-    that is not imported (it has errors, or its own parent is such a row), each with its
-    message. Found when the file is checked, so that a dry run reports them and one of them
-    stops an import without `skip_errors` before anything is created."""
-    errors: dict[int, str] = {}
-    chains = {row: _ancestors(row, parents, numbers) for row in parents}
-    for row, (chain, loop) in chains.items():
+    that is not imported (it has errors, it is skipped, or its own parent is such a row),
+    each with its message, in the file's order. Found when the file is checked, so that a
+    dry run reports them and one of them stops an import without `skip_errors` before
+    anything is created. `failed` must not change while they are read."""
+    loops: dict[int, str] = {}
+    for row in hierarchy.children:
+        chain, loop = hierarchy.ancestors(row)
         if loop == row:  # else a loop further up: reported for its own rows, and below
-            errors[row] = (
+            loops[row] = (
                 "a customer cannot be its own parent"
                 if not chain
                 else f"the parents of rows {', '.join(str(r) for r in sorted([row, *chain]))} "
                 "form a loop"
             )
-    reasons = {row: "it has errors" for row in failed | set(errors)}
-    reasons.update({row: why for row, why in (skipped or {}).items() if row not in reasons})
-    for row, (chain, _) in chains.items():
-        above = next((r for r in chain if r in reasons), None)
-        if row in errors or row in (skipped or {}) or above is None:
+
+    def reason(row: int) -> str | None:
+        return "it has errors" if row in failed or row in loops else skipped(row)
+
+    for row in hierarchy.children:
+        if row in loops:
+            yield row, loops[row]
             continue
-        errors[row] = (
-            f"the parent (row {above}) is not imported: {reasons[above]}"
-            if above == chain[0]
-            else f"a parent above this row (row {above}) is not imported: {reasons[above]}"
-        )
-    return sorted(errors.items())
+        if skipped(row):
+            continue
+        chain, _ = hierarchy.ancestors(row)
+        above = next((r for r in chain if reason(r)), None)
+        if above is not None:
+            yield (
+                row,
+                (
+                    f"the parent (row {above}) is not imported: {reason(above)}"
+                    if above == chain[0]
+                    else f"a parent above this row (row {above}) is not imported: {reason(above)}"
+                ),
+            )
+
+
+class _Errors:
+    """The errors the check finds, written a batch at a time."""
+
+    def __init__(self, write: Callable[[list[tuple[int, str, str]]], None]) -> None:
+        self.write = write
+        self.pending: list[tuple[int, str, str]] = []
+
+    def add(self, row: int, header: str, message: str) -> None:
+        self.pending.append((row, header, message))
+        if len(self.pending) >= BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        self.write(self.pending)
+        self.pending = []
 
 
 class Interrupted(Exception):
@@ -269,6 +244,7 @@ class ImporterApplication(ServiceApplication):
         self._outcomes = threading.Condition()
         self._outcomes_recorded = 0
         self._spools: dict[UUID, Path] = {}  # job → the checked rows of its run here
+        self._indexes: dict[UUID, RowIndex] = {}  # job → its run's keys of the rows
         with self.tables.transaction() as cursor:
             for table, columns_sql in _TABLES.items():
                 self.tables.execute(
@@ -523,11 +499,13 @@ class ImporterApplication(ServiceApplication):
         """The job's end, or None when its batches are queued and their outcomes awaited."""
         # A file of this run's own: should another process run the job meanwhile (its lease
         # was taken over), neither empties nor removes the other's.
-        self._spools[job.id] = self.files / str(job.id) / f"checked-{uuid4().hex}.jsonl"
+        self._spools[job.id] = spool = self.files / str(job.id) / f"checked-{uuid4().hex}.jsonl"
+        self._indexes[job.id] = RowIndex(spool.with_suffix(".sqlite"))
         try:
             return self._check_and_send(job, interrupted)
         finally:
             self._spools.pop(job.id).unlink(missing_ok=True)
+            self._indexes.pop(job.id).close()
 
     def _spool(self, job_id: UUID) -> Path:
         """The checked rows of the job's run in this process, one JSON line per row of the
@@ -537,8 +515,9 @@ class ImporterApplication(ServiceApplication):
 
     def _remove_spools(self, job_id: UUID) -> None:
         """Those of an ended job that runs stopped by a crash left behind."""
-        for path in (self.files / str(job_id)).glob("checked*.jsonl"):
-            path.unlink(missing_ok=True)
+        for pattern in ("checked*.jsonl", "checked*.sqlite"):
+            for path in (self.files / str(job_id)).glob(pattern):
+                path.unlink(missing_ok=True)
 
     def _check_and_send(
         self, job: ImportJob, interrupted: Callable[[], bool]
@@ -553,15 +532,15 @@ class ImporterApplication(ServiceApplication):
         if job.options.get("dry_run"):
             # What the import would do with customers already in the register.
             verb = "updated" if job.options.get("update_existing") else "skipped"
-            self._write_errors(
-                job.id,
-                [
-                    (row, header, f"a customer with this {word} exists already: it would be {verb}")
-                    for row, (header, word) in sorted(checked.existing.items())
-                ],
-            )
-            counts[verb] = len(checked.existing)
-            counts["created"] = total - failed - len(checked.existing)  # would be created
+            would = _Errors(lambda errors: self._write_errors(job.id, errors))
+            for row, _, column, _ in checked.index.finds():
+                if row not in checked.failed_rows:
+                    word = "business id" if column == "business_id" else "number"
+                    message = f"a customer with this {word} exists already: it would be {verb}"
+                    would.add(row, checked.header(column), message)
+            would.flush()
+            counts[verb] = checked.existing
+            counts["created"] = total - failed - checked.existing  # would be created
             notes = failed or checked.file_errors or (verb == "skipped" and checked.existing)
             return ("completed_with_errors" if notes else "completed"), counts, None
         if failed and not job.options.get("skip_errors"):
@@ -620,112 +599,142 @@ class ImporterApplication(ServiceApplication):
         checker = RowChecker(
             view, job.company_id, known, lossy=sheet.lossy, cell_errors=not sheet.whole
         )
-        business_ids: dict[str, int] = {}
-        numbers: dict[str, int] = {}
-        parents: dict[int, str] = {}
-        failed_rows: set[int] = set()
-        if_no_match: set[int] = set()  # rows that fail unless they find a customer
-        pending: list[tuple[int, str, str]] = []
+        index = self._indexes[job.id]
+        failed_rows = RowSet()
+        if_no_match = RowSet()  # rows that fail unless they find a customer
+        errors = _Errors(lambda found: self._write_errors(job.id, found))
+        chunk: list[tuple[int, Any]] = []
         total = 0
         with self._spool(job.id).open("wb") as spool:
+
+            def check_chunk() -> None:
+                """Find the chunk's repeated business ids and numbers, spool its rows and
+                note their errors."""
+                repeated = index.add(
+                    [
+                        (
+                            number,
+                            *duplicate_key(row.customer),
+                            row.parent_number.casefold() if row.parent_number else None,
+                        )
+                        for number, row in chunk
+                    ]
+                )
+                by_row = dict(chunk)
+                for number, column, first in repeated:
+                    word = "business id" if column == "business_id" else "customer number"
+                    by_row[number].errors.append((column, f"the same {word} as row {first}"))
+                for number, row in chunk:
+                    # With update_existing, a row that leaves out only values a new customer
+                    # needs is fine if it finds a customer (which has them): decided below.
+                    pending_match = update_existing and all(missing_value(m) for _, m in row.errors)
+                    spool.write(
+                        orjson.dumps(
+                            [
+                                number,
+                                None if row.errors and not pending_match else row.customer,
+                                row.parent_number,
+                                row.given,
+                            ]
+                        )
+                    )
+                    spool.write(b"\n")
+                    if row.errors:
+                        (if_no_match if pending_match else failed_rows).add(number)
+                        for column, message in row.errors:
+                            errors.add(number, checker.header(column), message)
+                chunk.clear()
+
             for number, row in self._rows(sheet, mapping.positions, checker):
                 total += 1
-                errors = list(row.errors)
-                business_id, customer_number = duplicate_key(row.customer)
-                if business_id:
-                    first = business_ids.setdefault(business_id, number)
-                    if first != number:
-                        errors.append(("business_id", f"the same business id as row {first}"))
-                if customer_number:
-                    first = numbers.setdefault(customer_number, number)
-                    if first != number:
-                        errors.append(("number", f"the same customer number as row {first}"))
-                # With update_existing, a row that leaves out only values a new customer needs
-                # is fine if it finds a customer (which has them): decided below.
-                pending_match = update_existing and all(missing_value(m) for _, m in errors)
-                spool.write(
-                    orjson.dumps(
-                        [
-                            number,
-                            None if errors and not pending_match else row.customer,
-                            row.parent_number,
-                            row.given,
-                        ]
-                    )
-                )
-                spool.write(b"\n")
-                # A customer of the register with the same business id (else number) is updated
-                # with update_existing, else skipped (the customers service reports which).
-                if row.parent_number:
-                    parents[number] = row.parent_number.casefold()
-                if errors:
-                    (if_no_match if pending_match else failed_rows).add(number)
-                    pending += [
-                        (number, checker.header(column), message) for column, message in errors
-                    ]
-                if len(pending) >= BATCH:
-                    self._write_errors(job.id, pending)
-                    pending = []
+                chunk.append((number, row))
+                if len(chunk) >= CHUNK:
+                    check_chunk()
                 if total % (BATCH * 10) == 0:
                     if interrupted():
                         raise Interrupted
                     if self.read(job.id).cancel_requested:
-                        self._write_errors(job.id, pending)
+                        check_chunk()
+                        errors.flush()
                         # A job resumed after a restart may have had batches executed.
                         total = max(total, job.counts.get("total_rows") or 0)
                         counts = self._cancelled_counts(job, total, len(failed_rows))
                         return "cancelled", counts, None
                     self._progress(job.id, {"processed": total})
-        matches = self._matches(job.tenant_id, business_ids, numbers, failed_rows)
-        # A job resumed after a restart finds the customers its own rows created: not others'.
-        for row in [r for r, m in matches.items() if m.customer_id == self._own(job, r)]:
-            del matches[row]
+            check_chunk()
+        errors.flush()
+        self._find_customers(job, index, failed_rows)
+        finding = index.finding()
         # Rows without values a new customer needs: errors unless they update a customer.
-        failed_rows |= if_no_match - set(matches)
-        self._write_errors(job.id, pending)
-        pending = []
-        self._clear_errors(job.id, sorted(if_no_match & set(matches)))
-        for number, column, message in _match_errors(matches, update_existing):
-            failed_rows.add(number)
-            pending.append((number, checker.header(column), message))
+        self._clear_errors(job.id, (row for row in if_no_match if row in finding))
+        for row in if_no_match:
+            if row not in finding:
+                failed_rows.add(row)
+        if update_existing:
+            for number, column, message in _match_errors(index.finds(order="customer")):
+                failed_rows.add(number)
+                errors.add(number, checker.header(column), message)
         # Rows that find a customer of the register are skipped without update_existing: the
         # rows below them cannot be imported either.
-        skipped = (
-            {}
-            if update_existing
-            else {
-                row: f"a customer with this {m.word} exists already"
-                for row, m in matches.items()
-                if row not in failed_rows
-            }
-        )
-        for number, message in _parent_errors(parents, numbers, failed_rows, skipped):
+        by_number = RowSet(row for row, _, column, _ in index.finds() if column == "number")
+
+        def skipped(row: int) -> str | None:
+            if update_existing or row not in finding or row in failed_rows:
+                return None
+            word = "number" if row in by_number else "business id"
+            return f"a customer with this {word} exists already"
+
+        hierarchy = Hierarchy()
+        outside: list[tuple[int, str]] = []  # rows whose parent is no row of the file
+        for row, parent, parent_row in index.parents():
+            if parent_row is not None:
+                hierarchy.link(row, parent_row)
+            else:
+                outside.append((row, parent))
+            if len(outside) >= CHUNK:
+                self._parents_outside(job, outside, failed_rows, errors, checker)
+        self._parents_outside(job, outside, failed_rows, errors, checker)
+        not_imported = RowSet()
+        for number, message in _parent_errors(hierarchy, failed_rows, skipped):
+            not_imported.add(number)
+            errors.add(number, checker.header("parent_number"), message)
+        for number in not_imported:
             failed_rows.add(number)
-            pending.append((number, checker.header("parent_number"), message))
-        in_register = self._registered(
-            job.tenant_id, "number_key", {p for p in parents.values() if p not in numbers}
-        )
-        for number, parent in parents.items():
-            if parent not in numbers and parent not in in_register:
-                failed_rows.add(number)
-                pending.append(
-                    (
-                        number,
-                        checker.header("parent_number"),
-                        "no customer has this number, in the file or the register",
-                    )
-                )
-        self._write_errors(job.id, pending)
+        errors.flush()
         failed = len(failed_rows)
         self.change(job.id, None, lambda j: j.validated(total, failed, list(mapping.unknown)))
-        existing = {
-            row: (checker.header(m.column), m.word)
-            for row, m in matches.items()
-            if row not in failed_rows
-        }
+        existing = sum(1 for row in finding if row not in failed_rows)
         return Checked(
-            total, failed_rows, bool(file_errors), mapping.positions, parents, numbers, existing
+            total,
+            failed_rows,
+            bool(file_errors),
+            mapping.positions,
+            index,
+            hierarchy,
+            existing,
+            checker.header,
         )
+
+    def _parents_outside(
+        self,
+        job: ImportJob,
+        rows: list[tuple[int, str]],
+        failed_rows: RowSet,
+        errors: _Errors,
+        checker: RowChecker,
+    ) -> None:
+        """Of rows whose parent's number no row of the file gives, those the register does not
+        have either fail (`rows` is emptied)."""
+        registered = self._registered(job.tenant_id, "number_key", {p for _, p in rows})
+        for row, parent in rows:
+            if parent not in registered:
+                failed_rows.add(row)
+                errors.add(
+                    row,
+                    checker.header("parent_number"),
+                    "no customer has this number, in the file or the register",
+                )
+        rows.clear()
 
     @staticmethod
     def _rows(
@@ -751,11 +760,11 @@ class ImporterApplication(ServiceApplication):
         A batch holds the valid rows of a fixed range of the file's rows (and level), so a
         resumed job makes the same batches even if some rows' validity changed meanwhile:
         none is left out, and a batch queued before is recognised by its number."""
-        levels = _levels(checked.parents, checked.numbers)
+        levels = checked.hierarchy.levels()
         # With update_existing the rows keep the file's order: of two rows that find the same
         # customer, the first updates it and the other is reported.
         update_existing = bool(job.options.get("update_existing"))
-        first = set() if update_existing else _numbered_first(checked)
+        first = RowSet() if update_existing else _numbered_first(checked)
         sequence = 0  # batches queued so far, in order
 
         def queue(number: int, rows: list[dict[str, Any]], reserved: list[str] | None) -> bool:
@@ -768,16 +777,16 @@ class ImporterApplication(ServiceApplication):
             self._cancelled(job, sequence - 1, interrupted)
             return False
 
-        stages = [(level, True) for level in range(max(levels.values(), default=0) + 1)]
+        stages = [(level, True) for level in range(max(levels, default=0) + 1)]
         if first:
             stages = [(level, False) for level, _ in stages] + stages
-        reserved = self._reserved(job.id, checked, first, levels, stages)
+        reserved = self._reserve(job.id, checked, first, levels, stages)
 
         def numbers_after(stage: int, slot: int, rows: list[dict[str, Any]]) -> list[str] | None:
             """What the batch must leave to later ones, if it has rows numbered for it."""
-            if reserved is None or all(r["customer"].get("number") for r in rows):
+            if not reserved or all(r["customer"].get("number") for r in rows):
                 return None
-            return reserved.after((stage, slot))
+            return checked.index.reserved_after(stage, slot, MAX_RESERVED)
 
         for stage, (level, later) in enumerate(stages):
             offset = 0 if later else NUMBERED_FIRST
@@ -793,7 +802,7 @@ class ImporterApplication(ServiceApplication):
                     rows, slot = [], index // ROWS_PER_BATCH
                 if (
                     number in checked.failed_rows
-                    or levels.get(number, 0) != level
+                    or (levels[number] if number < len(levels) else 0) != level
                     or (number not in first) != later
                 ):
                     continue
@@ -812,29 +821,33 @@ class ImporterApplication(ServiceApplication):
                 return None
         return sequence
 
-    def _reserved(
+    def _reserve(
         self,
         job_id: UUID,
         checked: Checked,
-        first: set[int],
-        levels: dict[int, int],
+        first: RowSet,
+        levels: array[int],
         stages: list[tuple[int, bool]],
-    ) -> _Reserved | None:
-        """The late numbers (`_late_numbers`) with the batch each is queued in, as (stage,
-        slot); None if the file has none."""
-        valid = checked.total - len(checked.failed_rows)
-        if len(set(checked.numbers.values()) - checked.failed_rows) >= valid:
-            return None  # every row gives its number: none is numbered automatically
-        late = _late_numbers(checked, first)
-        if not late:
-            return None
+    ) -> bool:
+        """Keep the numbers that batches must leave to later ones: those that valid rows give
+        which automatic numbering could also give, with the batch (stage, slot) each row is
+        queued in, unless queued first (`_numbered_first`; with `update_existing` no row is,
+        the rows keep the file's order). Whether there are any."""
+        failed = checked.failed_rows
+        valid = checked.total - len(failed)
+        if sum(1 for row in checked.index.numbered() if row not in failed) >= valid:
+            return False  # every row gives its number: none is numbered automatically
         stage_of = {stage: index for index, stage in enumerate(stages)}
-        keyed = []
-        for index, (number, *_) in enumerate(self._spooled(job_id)):
-            if number in late:
-                stage = stage_of[(levels.get(number, 0), True)]
-                keyed.append(((stage, index // ROWS_PER_BATCH), late[number]))
-        return _Reserved(keyed)
+
+        def late() -> Iterator[tuple[int, int, int, str]]:
+            for index, (number, customer, *_) in enumerate(self._spooled(job_id)):
+                if number in failed or number in first or customer is None:
+                    continue
+                if _automatic(given := customer.get("number")):
+                    level = levels[number] if number < len(levels) else 0
+                    yield stage_of[(level, True)], index // ROWS_PER_BATCH, number, given
+
+        return checked.index.reserve(late()) > 0
 
     def _spooled(self, job_id: UUID) -> Iterator[tuple[int, Any, str | None, list[str]]]:
         with self._spool(job_id).open("rb") as spool:
@@ -1237,31 +1250,40 @@ class ImporterApplication(ServiceApplication):
         self._remove_spools(job_id)
         self._set_status(self.read(job_id))
 
-    def _matches(
-        self,
-        tenant_id: str,
-        business_ids: dict[str, int],
-        numbers: dict[str, int],
-        failed_rows: set[int],
-    ) -> dict[int, Match]:
+    def _find_customers(self, job: ImportJob, index: RowIndex, failed_rows: RowSet) -> None:
         """The valid rows that find a customer of the register, as the customers service
-        finds it: by business id, else by number."""
-        found: dict[int, Match] = {}
-        owners = self._owners(tenant_id, "number_key", numbers)
-        number_of = {row: number for number, row in numbers.items()}
-        for business_id, customer in self._owners(tenant_id, "business_id", business_ids).items():
-            row = business_ids[business_id]
-            if row not in failed_rows:
-                given = number_of.get(row)
-                taken = given is not None and owners.get(given, customer)[0] != customer[0]
-                found[row] = Match(
-                    customer[0], "business_id", "business id", given if taken else None
-                )
-        for number, customer in owners.items():
-            row = numbers[number]
-            if row not in failed_rows and row not in found:
-                found[row] = Match(customer[0], "number", "number", None)
-        return found
+        finds it: by business id, else by number; kept in the index (`RowIndex.found`). A job
+        resumed after a restart finds the customers its own rows created: not others'."""
+        tenant = job.tenant_id
+        by_business_id = RowSet()
+        for chunk in index.keyed("business_id"):
+            rows = [(row, value, number) for row, value, number in chunk if row not in failed_rows]
+            owners = self._owners(tenant, "business_id", {value for _, value, _ in rows})
+            numbers = self._owners(tenant, "number_key", {n for _, _, n in rows if n})
+            found = []
+            for row, value, number in rows:
+                if (customer := owners.get(value)) is None:
+                    continue
+                by_business_id.add(row)
+                if customer[0] == self._own(job, row):
+                    continue
+                taken = number is not None and numbers.get(number, customer)[0] != customer[0]
+                found.append((row, customer[0], "business_id", number if taken else None))
+            index.found(found)
+        for chunk in index.keyed("number"):
+            unfound = [
+                (row, value)
+                for row, value, _ in chunk
+                if row not in failed_rows and row not in by_business_id
+            ]
+            owners = self._owners(tenant, "number_key", {value for _, value in unfound})
+            index.found(
+                [
+                    (row, owners[value][0], "number", None)
+                    for row, value in unfound
+                    if value in owners and owners[value][0] != self._own(job, row)
+                ]
+            )
 
     def _owners(
         self, tenant_id: str, column: str, values: Iterable[str]
@@ -1305,7 +1327,7 @@ class ImporterApplication(ServiceApplication):
         """The customer a row of the job creates."""
         return str(import_row_customer_id(job.tenant_id, f"{job.id}:{row}"))
 
-    def _clear_errors(self, job_id: UUID, rows: list[int] | None = None) -> None:
+    def _clear_errors(self, job_id: UUID, rows: Iterable[int] | None = None) -> None:
         """Forget what the check found (in these rows only, if given)."""
         t = self.tables
         sql = f"DELETE FROM {t.name('import_error')} WHERE job_id = ? AND phase = 'check'"
@@ -1314,7 +1336,7 @@ class ImporterApplication(ServiceApplication):
                 t.execute(cursor, sql, (str(job_id),))
             else:
                 cursor.executemany(
-                    t.sql(sql + " AND row_number = ?"), [(str(job_id), row) for row in rows]
+                    t.sql(sql + " AND row_number = ?"), ((str(job_id), row) for row in rows)
                 )
 
     def _set_status(self, job: ImportJob) -> None:

@@ -836,7 +836,50 @@ def test_a_process_that_loses_a_jobs_lease_stops_the_job_and_the_holder_finishes
     assert (ended["status"], ended["created"]) == ("completed", 700)
     names = [c for c in customers_of_all(system, tenant) if c.startswith("Siirretty ")]
     assert len(names) == len(set(names)) == 700
-    assert not list((importer.files / job_id).glob("checked*.jsonl"))  # no run left its rows
+    assert not list((importer.files / job_id).glob("checked*"))  # no run left its rows
+
+
+def test_a_resumed_job_does_not_take_the_customers_it_created_for_the_registers(
+    system: System, tenant: Tenant, monkeypatch: pytest.MonkeyPatch
+):
+    """A job stopped after its parents' batch was executed checks its file again when it
+    resumes: the customers its own rows created are not customers of the register that the
+    rows would be skipped for (nor would their sub-units fail for it)."""
+    from services.importer.application import ImporterApplication, Interrupted
+
+    queue_batch = ImporterApplication._queue_batch
+    stopped: list[int] = []
+
+    def stop_before_the_sub_units(
+        self: Any, job: Any, batch: int, rows: Any, sequence: int, *args: Any
+    ) -> bool:
+        if sequence == 2 and not stopped:  # the first run, once the parents' batch is done
+            deadline = time.monotonic() + 30
+            while self.executed(job.id)[0] < 1:
+                assert time.monotonic() < deadline
+                time.sleep(0.05)
+            stopped.append(batch)
+            raise Interrupted  # as when the process stops
+        return bool(queue_batch(self, job, batch, rows, sequence, *args))
+
+    monkeypatch.setattr(ImporterApplication, "_queue_batch", stop_before_the_sub_units)
+    text = (
+        "Nimi;Y-tunnus;Asiakasnumero;Pääyksikön asiakasnumero\r\n"
+        "Emoyhtiö Oyj;0737546-2;500;\r\n"
+        "Emoyhtiö Tampere;;501;500\r\n"
+    ).encode("cp1252")
+    job = imported(system, tenant, "konserni.csv", text)
+    assert stopped, "the first run was not stopped"
+    assert (job["status"], job["created"], job["skipped"], job["failed"]) == (
+        "completed",
+        2,
+        0,
+        0,
+    ), job
+    found = customers_of(system, tenant)
+    unit = found["Emoyhtiö Tampere"]
+    assert unit["parent_id"] == found["Emoyhtiö Oyj"]["id"]
+    assert sorted(c["number"] for c in found.values()) == ["500", "501"]
 
 
 def customers_of_all(system: System, tenant: Tenant) -> list[str]:

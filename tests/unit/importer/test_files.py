@@ -597,35 +597,83 @@ def test_the_templates_have_every_column_and_explain_them(tmp_path):
     assert mapping.unknown == [] and len(mapping.positions) == len(columns(settings))
 
 
-def test_sub_units_go_after_their_parents_level_by_level():
-    from services.importer.application import _levels
+def test_sub_units_go_after_their_parents_level_by_level(tmp_path):
+    from services.importer.rowindex import Hierarchy, RowIndex
 
-    # row 2: number 100; row 3: parent 100; row 4: parent of row 3's number; row 5: a cycle.
-    numbers = {"100": 2, "200": 3, "300": 4, "400": 5, "500": 6}
+    # row 2: number 100; row 3: parent 100; row 4: parent of row 3's number; rows 5 and 6:
+    # a loop; row 7: a parent no row gives.
+    index = RowIndex(tmp_path / "index.sqlite")
+    numbers = {2: "100", 3: "200", 4: "300", 5: "400", 6: "500"}
     parents = {3: "100", 4: "200", 5: "500", 6: "400", 7: "999"}
-    assert _levels(parents, numbers) == {3: 1, 4: 2, 5: 1, 6: 1, 7: 0}
+    index.add([(row, None, numbers.get(row), parents.get(row)) for row in range(2, 8)])
+    hierarchy = Hierarchy()
+    outside = []
+    for row, parent, parent_row in index.parents():
+        if parent_row is None:
+            outside.append((row, parent))
+        else:
+            hierarchy.link(row, parent_row)
+    assert outside == [(7, "999")]
+    levels = hierarchy.levels()
+    assert [levels[row] for row in range(2, 7)] == [0, 1, 2, 1, 1]
+    assert hierarchy.ancestors(4) == ([3, 2], None)
+    assert hierarchy.ancestors(5) == ([6], 5)  # the walk came back to row 5: a loop
+    index.close()
+    assert not (tmp_path / "index.sqlite").exists()
 
 
-def test_a_batch_leaves_the_numbers_of_later_batches_nearest_first(monkeypatch):
-    from services.importer import application
-    from services.importer.application import Checked, _late_numbers, _Reserved
+def test_the_check_finds_repeated_business_ids_and_numbers_across_chunks(tmp_path):
+    from services.importer.rowindex import RowIndex
 
-    checked = Checked(
-        total=6,
-        failed_rows={6},
-        file_errors=False,
-        positions={},
-        parents={},
-        # row 3 is queued first; "0007" and "x9" automatic numbering never gives
-        numbers={"5": 2, "4": 3, "0007": 4, "x9": 5, "8": 6},
-        existing={},
-    )
-    assert _late_numbers(checked, first={3}) == {2: "5"}
-    reserved = _Reserved([((1, 0), "30"), ((0, 2), "20"), ((0, 1), "10"), ((1, 3), "40")])
-    assert reserved.after((0, 1)) == ["20", "30", "40"]  # not its own batch's
-    assert reserved.after((1, 3)) == []
-    monkeypatch.setattr(application, "MAX_RESERVED", 2)
-    assert reserved.after((0, 0)) == ["10", "20"]
+    index = RowIndex(tmp_path / "index.sqlite")
+    assert index.add([(2, "0737546-2", "100", None), (3, None, "101", None)]) == []
+    repeated = index.add([(4, "0737546-2", "101", None), (5, None, "101", None)])
+    assert repeated == [(4, "business_id", 2), (4, "number", 3), (5, "number", 3)]
+    assert list(index.numbered()) == [2, 3, 4, 5]
+    index.close()
+
+
+def test_a_row_set_keeps_row_numbers_in_order():
+    from services.importer.rowindex import RowSet
+
+    rows = RowSet([7, 2, 100_000, 2])
+    assert len(rows) == 3 and list(rows) == [2, 7, 100_000]
+    assert 7 in rows and 8 not in rows and -1 not in rows and 10**9 not in rows
+    rows.discard(7)
+    rows.discard(8)
+    assert list(rows) == [2, 100_000] and len(rows) == 2 and rows == {2, 100_000}
+
+
+def test_a_batch_leaves_the_numbers_of_later_batches_nearest_first(tmp_path):
+    from services.importer.application import _automatic
+    from services.importer.rowindex import RowIndex
+
+    # Automatic numbering gives plain digits without leading zeros only.
+    assert [_automatic(n) for n in ("5", "0007", "x9", "²", "", None)] == [True] + [False] * 5
+    index = RowIndex(tmp_path / "index.sqlite")
+    assert index.reserve([(1, 0, 9, "30"), (0, 2, 7, "20"), (0, 1, 5, "10"), (1, 3, 11, "40")])
+    assert index.reserved_after(0, 1, 10) == ["20", "30", "40"]  # not its own batch's
+    assert index.reserved_after(1, 3, 10) == []
+    assert index.reserved_after(0, 0, 2) == ["10", "20"]  # asked out of order: again
+    # Batch after batch, the window moves along.
+    windows = [index.reserved_after(*key, 2) for key in ((0, 1), (0, 2), (1, 0), (1, 3))]
+    assert windows == [["20", "30"], ["30", "40"], ["40"], []]
+    index.close()
+
+
+def test_only_one_row_updates_a_customer_and_not_one_whose_number_is_taken():
+    from services.importer.application import _match_errors
+
+    finds = [
+        (2, "a", "business_id", "100"),  # its number is another customer's: it fails
+        (5, "a", "number", None),  # so this row updates customer a
+        (7, "a", "business_id", None),
+        (3, "b", "number", None),
+    ]
+    assert list(_match_errors(finds)) == [
+        (2, "number", "the number 100 is another customer's"),
+        (7, "business_id", "the same customer as row 5, which updates it"),
+    ]
 
 
 def test_fields_whose_names_differ_only_by_accents_are_each_found_by_their_own_spelling():
