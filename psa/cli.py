@@ -549,11 +549,13 @@ def _follow(config: Config, token: str, job: dict[str, Any]) -> dict[str, Any]:
         while job["status"] in ("queued", "validating", "running"):
             time.sleep(0.5)
             job = _request(config, "GET", f"/api/v1/imports/{job['id']}", token)
+            checking = job["status"] in ("queued", "validating")
             progress.update(
                 task,
                 description=job["status"],
-                total=job["total_rows"] or None,
-                completed=job["processed"],
+                # While the file is checked its length is not known: the rows checked so far.
+                total=None if checking else job["total_rows"] or None,
+                completed=job.get("checked", 0) if checking else job["processed"],
             )
     return job
 

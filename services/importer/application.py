@@ -569,6 +569,7 @@ class ImporterApplication(ServiceApplication):
         _, tally = self.executed(job.id)
         return {
             "total_rows": total,
+            "checked": total,
             **tally,
             "failed": invalid + tally["failed"],
             "processed": invalid + sum(tally.values()),
@@ -660,7 +661,7 @@ class ImporterApplication(ServiceApplication):
                         total = max(total, job.counts.get("total_rows") or 0)
                         counts = self._cancelled_counts(job, total, len(failed_rows))
                         return "cancelled", counts, None
-                    self._progress(job.id, {"processed": total})
+                    self._progress(job.id, {"checked": total})
             check_chunk()
         errors.flush()
         self._find_customers(job, index, failed_rows)

@@ -79,7 +79,9 @@ class ImportJob(PlainStateCopy, Aggregate):
 
     @event("Validated")
     def validated(self, total_rows: int, failed: int, unknown_columns: list[str]) -> None:
-        self.counts["total_rows"] = total_rows
+        self.counts["total_rows"] = self.counts["checked"] = total_rows
+        # Rows with an outcome: counted from here on, so the count never goes back.
+        self.counts["processed"] = 0
         self.counts["failed"] = failed
         self.invalid_rows = failed
         self.unknown_columns = list(unknown_columns)
@@ -148,6 +150,8 @@ class ImportJob(PlainStateCopy, Aggregate):
             "filename": self.filename,
             "options": self.options,
             **self.counts,
+            # Jobs stored before rows checked were counted apart: their total once checked.
+            "checked": self.counts.get("checked", self.counts["total_rows"]),
             "unknown_columns": self.unknown_columns,
             "problem": self.problem,
             "cancel_requested": self.cancel_requested,

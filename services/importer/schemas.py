@@ -43,7 +43,14 @@ class ImportJobPublic(BaseModel):
     filename: str
     options: ImportOptions
     total_rows: int = Field(description="Data rows in the file (known once it is checked)")
-    processed: int = Field(description="Rows checked, or while running rows with an outcome")
+    checked: int = Field(
+        description="Rows of the file checked so far (while `validating`; then all of them)"
+    )
+    processed: int = Field(
+        description="Rows with an outcome: once the file is checked, those found invalid and "
+        "those the customers service has executed (every row when the job ends; never "
+        "decreasing)"
+    )
     created: int = Field(description="Customers created (in a dry run: that would be)")
     updated: int = Field(description="Customers updated (in a dry run: that would be)")
     skipped: int = Field(description="Rows of customers that exist already")

@@ -60,6 +60,7 @@ def test_a_dry_run_reports_every_error_of_every_row(system: System, tenant: Tena
     assert job["status"] == "completed_with_errors"
     # The valid row would be created: the dry run counts it, and creates nothing.
     assert (job["total_rows"], job["processed"], job["failed"], job["created"]) == (3, 3, 2, 1)
+    assert job["checked"] == 3
     assert job["unknown_columns"] == ["Lempiväri"]
     errors = system.http.get(f"{IMPORTS}/{job['id']}/errors", headers=system.admin(tenant)).json()
     found = {(e["row"], e["column"]) for e in errors["items"]}
@@ -430,12 +431,15 @@ def test_cancel_stops_an_import_between_batches(system: System, tenant: Tenant, 
     from services.importer import application
 
     monkeypatch.setattr(application, "IN_FLIGHT", 1)  # one batch at a time
+    monkeypatch.setattr(application, "BATCH", 100)  # progress every 1,000 rows checked
     rows = 5000
     data = ("Nimi\r\n" + "".join(f"Asiakas {i} Oy\r\n" for i in range(rows))).encode()
     job = upload(system, tenant, "iso.csv", data, dry_run=False).json()
     deadline = time.monotonic() + 20
+    seen: list[tuple[str, int, int]] = []  # (status, checked, processed) as they were shown
     while True:  # cancel once rows are on their way
         current = system.http.get(f"{IMPORTS}/{job['id']}", headers=system.admin(tenant)).json()
+        seen.append((current["status"], current["checked"], current["processed"]))
         if current["status"] == "running":
             break
         assert time.monotonic() < deadline, current
@@ -444,6 +448,12 @@ def test_cancel_stops_an_import_between_batches(system: System, tenant: Tenant, 
     assert response.status_code == 200, response.text
     ended = finished(system, tenant, job["id"])
     assert ended["status"] == "cancelled"
+    # The rows checked count up while the file is checked; the rows with an outcome never
+    # go back.
+    processed = [p for _, _, p in seen] + [ended["processed"]]
+    assert processed == sorted(processed), seen
+    assert [c for _, c, _ in seen] == sorted(c for _, c, _ in seen)
+    assert (seen[-1][1], ended["checked"]) == (rows, rows)
     # Whole batches were imported before it stopped, and no more; the rows never sent are
     # not counted as processed.
     assert ended["created"] < rows and ended["created"] % 500 == 0
@@ -470,6 +480,7 @@ def test_cancel_while_the_file_is_checked_counts_what_was_found(
     ended = finished(system, tenant, job["id"])
     assert ended["status"] == "cancelled", ended
     assert (ended["created"], ended["failed"], ended["processed"]) == (0, 1, 1)
+    assert ended["checked"] == ended["total_rows"] == 20_000
     listed = system.http.get("/api/v1/customers?limit=1", headers=system.admin(tenant)).json()
     assert listed["total"] == 0
 
