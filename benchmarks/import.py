@@ -8,7 +8,7 @@ XLSX >= 7,000 rows/s; 1M-row CSV peak RSS <= 200 MiB per process, flat.
 
     POSTGRES_DBNAME=test .venv/bin/python benchmarks/import.py [--store sqlite|postgres|both]
         [--rows 100000] [--big 1000000] [--skip-big] [--skip-xlsx] [--skip-csv]
-        [--stream-retention all|acknowledged] [--one-process]
+        [--stream-retention all|acknowledged] [--one-process] [--big-only --big-keys]
 
 With --one-process the services run as `make up` runs them: `psa up`, one process (and the
 customers service's background process unless PSA_BACKGROUND_PROCESS=false).
@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from import_matching import keys
 
 from psa.customer_rules.settings_view import SettingsView, new_document
 from psa.embedded import free_port, start_embedded_redis
@@ -46,6 +47,17 @@ def write_csv(path: Path, rows: int) -> None:
         handle.write("Nimi;Y-tunnus;Postitoimipaikka;Tunnisteet;Yhteyshenkilö\r\n")
         for index in range(1, rows + 1):
             handle.write(f"Asiakas {index:07d} Oy;;Jyväskylä;tuotu;Henkilö {index}\r\n")
+
+
+def write_keyed_csv(path: Path, rows: int) -> None:
+    """A register as an older system exports it: every row gives a number and a business id."""
+    with path.open("w", encoding="cp1252", newline="") as handle:
+        handle.write("Nimi;Asiakasnumero;Y-tunnus;Postitoimipaikka;Tunnisteet;Yhteyshenkilö\r\n")
+        for index, business_id in enumerate(keys(rows), start=1):
+            handle.write(
+                f"Asiakas {index:07d} Oy;{100_000 + index};{business_id};Jyväskylä;tuotu;"
+                f"Henkilö {index}\r\n"
+            )
 
 
 def write_xlsx(path: Path, rows: int) -> None:
@@ -200,16 +212,23 @@ def tenant(deployment: Deployment) -> tuple[dict[str, str], str]:
     return headers, str(history["items"][0]["position"])
 
 
-def import_once(deployment: Deployment, path: Path, rows: int) -> tuple[float, dict[str, Any]]:
-    """Seconds from the upload to every customer listed, and the job as it ended."""
-    admin, position = tenant(deployment)
+def import_once(
+    deployment: Deployment,
+    path: Path,
+    rows: int,
+    into: tuple[dict[str, str], str] | None = None,
+    update_existing: bool = False,
+) -> tuple[float, dict[str, Any]]:
+    """Seconds from the upload to every customer listed, and the job as it ended; into a new
+    tenant, or `into` the one of an earlier import (admin headers, settings position)."""
+    admin, position = into or tenant(deployment)
     start = time.perf_counter()
     with path.open("rb") as handle:
         response = httpx.post(
             deployment.urls["importer"] + "/api/v1/imports",
             headers={**admin, "Settings-Position": position},
             files={"file": (path.name, handle)},
-            data={"dry_run": "false"},
+            data={"dry_run": "false", "update_existing": str(update_existing).lower()},
             timeout=600,
         )
     response.raise_for_status()
@@ -240,6 +259,7 @@ def import_once(deployment: Deployment, path: Path, rows: int) -> tuple[float, d
             break
         time.sleep(0.1)
     job["seconds_to_job_end"] = ended
+    job["tenant"] = (admin, position)
     return time.perf_counter() - start, job
 
 
@@ -299,15 +319,27 @@ def run(store: str, args: argparse.Namespace, tmp: Path) -> None:
             )
         if not args.skip_big and store == "sqlite":
             big = tmp / "big.csv"
-            write_csv(big, args.big)
-            seconds, _ = import_once(deployment, big, args.big)
-            peaks = deployment.peak_rss()
+            (write_keyed_csv if args.big_keys else write_csv)(big, args.big)
+            seconds, job = import_once(deployment, big, args.big)
+            label = "numbers and business ids" if args.big_keys else "no numbers"
             print(
-                f"  CSV {args.big:,} rows: {args.big / seconds:8,.0f} rows/s; peak RSS "
-                + ", ".join(f"{name} {mib:.0f} MiB" for name, mib in peaks.items())
+                f"  CSV {args.big:,} rows ({label}): {args.big / seconds:8,.0f} rows/s; "
+                "peak RSS "
+                + ", ".join(f"{n} {mib:.0f} MiB" for n, mib in deployment.peak_rss().items())
                 + f"   (raw parse + check: {raw_rate(big):8,.0f} rows/s; stream retention: "
                 + f"{args.stream_retention})"
             )
+            if args.big_keys:  # the same file again: every row updates its customer
+                seconds, again = import_once(
+                    deployment, big, args.big, job["tenant"], update_existing=True
+                )
+                if again["updated"] != args.big:
+                    raise SystemExit(f"the update updated {again['updated']} rows: {again}")
+                print(
+                    f"  the same CSV again, update_existing: {args.big / seconds:8,.0f} rows/s; "
+                    "peak RSS "
+                    + ", ".join(f"{n} {mib:.0f} MiB" for n, mib in deployment.peak_rss().items())
+                )
     finally:
         deployment.stop()
         if embedded is not None:
@@ -333,6 +365,12 @@ def main() -> None:
     parser.add_argument("--skip-xlsx", action="store_true")
     parser.add_argument("--skip-csv", action="store_true", help="Not the --rows CSV")
     parser.add_argument("--big-only", action="store_true", help="Only the --big CSV (SQLite)")
+    parser.add_argument(
+        "--big-keys",
+        action="store_true",
+        help="The --big CSV gives numbers and business ids; then it is imported again with "
+        "update_existing",
+    )
     parser.add_argument(
         "--one-process", action="store_true", help="Every service in one process (`psa up`)"
     )
