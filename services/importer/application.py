@@ -617,6 +617,7 @@ class ImporterApplication(ServiceApplication):
                             number,
                             *duplicate_key(row.customer),
                             row.parent_number.casefold() if row.parent_number else None,
+                            row.customer.get("number"),
                         )
                         for number, row in chunk
                     ]
@@ -1258,23 +1259,23 @@ class ImporterApplication(ServiceApplication):
         tenant = job.tenant_id
         by_business_id = RowSet()
         for chunk in index.keyed("business_id"):
-            rows = [(row, value, number) for row, value, number in chunk if row not in failed_rows]
-            owners = self._owners(tenant, "business_id", {value for _, value, _ in rows})
-            numbers = self._owners(tenant, "number_key", {n for _, _, n in rows if n})
+            rows = [found for found in chunk if found[0] not in failed_rows]
+            owners = self._owners(tenant, "business_id", {value for _, value, _, _ in rows})
+            numbers = self._owners(tenant, "number_key", {n for _, _, n, _ in rows if n})
             found = []
-            for row, value, number in rows:
+            for row, value, number, given in rows:
                 if (customer := owners.get(value)) is None:
                     continue
                 by_business_id.add(row)
                 if customer[0] == self._own(job, row):
                     continue
                 taken = number is not None and numbers.get(number, customer)[0] != customer[0]
-                found.append((row, customer[0], "business_id", number if taken else None))
+                found.append((row, customer[0], "business_id", given if taken else None))
             index.found(found)
         for chunk in index.keyed("number"):
             unfound = [
                 (row, value)
-                for row, value, _ in chunk
+                for row, value, _, _ in chunk
                 if row not in failed_rows and row not in by_business_id
             ]
             owners = self._owners(tenant, "number_key", {value for _, value in unfound})

@@ -120,7 +120,7 @@ class RowIndex:
         self.db.executescript(
             """
             CREATE TABLE row_key (row INTEGER PRIMARY KEY, business_id TEXT, number TEXT,
-                parent TEXT);
+                parent TEXT, given_number TEXT);
             CREATE INDEX row_key_business_id ON row_key (business_id)
                 WHERE business_id IS NOT NULL;
             CREATE INDEX row_key_number ON row_key (number) WHERE number IS NOT NULL;
@@ -148,11 +148,12 @@ class RowIndex:
 
     # ---------------------------------------------------------------- the file's keys
     def add(
-        self, rows: list[tuple[int, str | None, str | None, str | None]]
+        self, rows: list[tuple[int, str | None, str | None, str | None, str | None]]
     ) -> list[tuple[int, str, int]]:
-        """Keep a chunk of rows' (row, business id, number, parent's number), in the file's
-        order; returns the rows that repeat a business id or number of an earlier row, as
-        (row, "business_id" or "number", the first row)."""
+        """Keep a chunk of rows' (row, business id, number, parent's number: the numbers
+        case-folded; the number as the row gives it), in the file's order. Returns the rows
+        that repeat a business id or number of an earlier row, as (row, "business_id" or
+        "number", the first row)."""
         repeated: list[tuple[int, str, int]] = []
         for column in ("business_id", "number"):
             keys = [(row[0], row[1] if column == "business_id" else row[2]) for row in rows]
@@ -163,7 +164,8 @@ class RowIndex:
                     if earlier != number:
                         repeated.append((number, column, earlier))
         self._write(
-            "INSERT INTO row_key (row, business_id, number, parent) VALUES (?, ?, ?, ?)",
+            "INSERT INTO row_key (row, business_id, number, parent, given_number) "
+            "VALUES (?, ?, ?, ?, ?)",
             [row for row in rows if row[1] or row[2] or row[3]],
         )
         return repeated
@@ -187,11 +189,12 @@ class RowIndex:
         for (row,) in self.db.execute("SELECT row FROM row_key WHERE number IS NOT NULL"):
             yield row
 
-    def keyed(self, column: str) -> Iterator[list[tuple[int, str, str | None]]]:
+    def keyed(self, column: str) -> Iterator[list[tuple[int, str, str | None, str | None]]]:
         """Chunks of the rows with a business id (column "business_id") or a number, as
-        (row, the value, the row's number)."""
+        (row, the value, the row's number case-folded and as the row gives it)."""
         cursor = self.db.execute(
-            f"SELECT row, {column}, number FROM row_key WHERE {column} IS NOT NULL ORDER BY row"
+            f"SELECT row, {column}, number, given_number FROM row_key WHERE {column} IS NOT NULL "
+            "ORDER BY row"
         )
         while chunk := cursor.fetchmany(CHUNK):
             yield chunk

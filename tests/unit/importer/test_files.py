@@ -605,7 +605,10 @@ def test_sub_units_go_after_their_parents_level_by_level(tmp_path):
     index = RowIndex(tmp_path / "index.sqlite")
     numbers = {2: "100", 3: "200", 4: "300", 5: "400", 6: "500"}
     parents = {3: "100", 4: "200", 5: "500", 6: "400", 7: "999"}
-    index.add([(row, None, numbers.get(row), parents.get(row)) for row in range(2, 8)])
+    keys = [
+        (row, None, numbers.get(row), parents.get(row), numbers.get(row)) for row in range(2, 8)
+    ]
+    index.add(keys)
     hierarchy = Hierarchy()
     outside = []
     for row, parent, parent_row in index.parents():
@@ -626,10 +629,19 @@ def test_the_check_finds_repeated_business_ids_and_numbers_across_chunks(tmp_pat
     from services.importer.rowindex import RowIndex
 
     index = RowIndex(tmp_path / "index.sqlite")
-    assert index.add([(2, "0737546-2", "100", None), (3, None, "101", None)]) == []
-    repeated = index.add([(4, "0737546-2", "101", None), (5, None, "101", None)])
+    assert index.add([(2, "0737546-2", "100", None, "100"), (3, None, "a1", None, "A1")]) == []
+    repeated = index.add([(4, "0737546-2", "a1", None, "a1"), (5, None, "a1", None, "A1")])
     assert repeated == [(4, "business_id", 2), (4, "number", 3), (5, "number", 3)]
     assert list(index.numbered()) == [2, 3, 4, 5]
+    # A number is found case-insensitively; the row's own spelling is kept for messages.
+    assert [chunk for chunk in index.keyed("number")] == [
+        [
+            (2, "100", "100", "100"),
+            (3, "a1", "a1", "A1"),
+            (4, "a1", "a1", "a1"),
+            (5, "a1", "a1", "A1"),
+        ]
+    ]
     index.close()
 
 
