@@ -77,6 +77,12 @@ _TABLES = {
         "customer_id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL, number_key TEXT NOT NULL, "
         "business_id TEXT"
     ),
+    # The companies each customer of the register has a relationship with: which companies
+    # see it when the others' customers are hidden (a customer none is known of, registered
+    # before these were kept, is taken as seen: the customers service decides).
+    "import_register_company": (
+        "customer_id TEXT NOT NULL, company_id TEXT NOT NULL, PRIMARY KEY (customer_id, company_id)"
+    ),
     "import_error": (
         "job_id TEXT NOT NULL, row_number BIGINT NOT NULL, column_name TEXT NOT NULL, "
         "message TEXT NOT NULL, phase TEXT NOT NULL"
@@ -665,7 +671,18 @@ class ImporterApplication(ServiceApplication):
                     self._progress(job.id, {"checked": total})
             check_chunk()
         errors.flush()
-        self._find_customers(job, index, failed_rows)
+
+        def unseen(row: int, column: str) -> None:
+            failed_rows.add(row)
+            word = "business id" if column == "business_id" else "number"
+            errors.add(
+                row,
+                checker.header(column),
+                f"a customer of another company of the group has this {word}, and this company "
+                "may not see it",
+            )
+
+        self._find_customers(job, view, index, failed_rows, unseen)
         finding = index.finding()
         # Rows without values a new customer needs: errors unless they update a customer.
         self._clear_errors(job.id, (row for row in if_no_match if row in finding))
@@ -694,8 +711,8 @@ class ImporterApplication(ServiceApplication):
             else:
                 outside.append((row, parent))
             if len(outside) >= CHUNK:
-                self._parents_outside(job, outside, failed_rows, errors, checker)
-        self._parents_outside(job, outside, failed_rows, errors, checker)
+                self._parents_outside(job, view, outside, failed_rows, errors, checker)
+        self._parents_outside(job, view, outside, failed_rows, errors, checker)
         not_imported = RowSet()
         for number, message in _parent_errors(hierarchy, failed_rows, skipped):
             not_imported.add(number)
@@ -720,14 +737,17 @@ class ImporterApplication(ServiceApplication):
     def _parents_outside(
         self,
         job: ImportJob,
+        view: SettingsView,
         rows: list[tuple[int, str]],
         failed_rows: RowSet,
         errors: _Errors,
         checker: RowChecker,
     ) -> None:
         """Of rows whose parent's number no row of the file gives, those the register does not
-        have either fail (`rows` is emptied)."""
-        registered = self._registered(job.tenant_id, "number_key", {p for _, p in rows})
+        have either (or has, but the job's company may not see) fail (`rows` is emptied)."""
+        owners = self._owners(job.tenant_id, "number_key", {p for _, p in rows})
+        hidden = self._unseen(job, view, {customer for customer, _ in owners.values()})
+        registered = {number for number, (customer, _) in owners.items() if customer not in hidden}
         for row, parent in rows:
             if parent not in registered:
                 failed_rows.add(row)
@@ -903,7 +923,12 @@ class ImporterApplication(ServiceApplication):
         kind = payload["type"]
         if kind == "CustomerCreated":
             return not payload.get("request_key")
-        return kind in ("CustomerNumberChanged", "CustomerDetailsChanged", "ImportBatchExecuted")
+        return kind in (
+            "CustomerNumberChanged",
+            "CustomerDetailsChanged",
+            "CustomerRelationshipSet",
+            "ImportBatchExecuted",
+        )
 
     def apply_customer_event(self, position: int, event: dict[str, Any]) -> None:
         """Follow `customers.events.v1`: the register's numbers and business ids, and the
@@ -933,6 +958,11 @@ class ImporterApplication(ServiceApplication):
                         payload.get("business_id"),
                     ),
                 )
+                self._register_companies(
+                    cursor, [(event["aggregate_id"], c) for c in payload.get("relationships") or {}]
+                )
+            elif kind == "CustomerRelationshipSet":
+                self._register_companies(cursor, [(event["aggregate_id"], payload["company_id"])])
             elif kind == "CustomerNumberChanged":
                 t.execute(
                     cursor,
@@ -993,6 +1023,26 @@ class ImporterApplication(ServiceApplication):
                     "business_id = excluded.business_id"
                 ),
                 registered,
+            )
+        self._register_companies(
+            cursor,
+            [
+                (created["aggregate_id"], company)
+                for created in payload.get("created") or ()
+                for company in created["payload"].get("relationships") or {}
+            ],
+        )
+
+    def _register_companies(self, cursor: Any, pairs: list[tuple[str, str]]) -> None:
+        """Note the companies customers have a relationship with: (customer id, company id)."""
+        if pairs:
+            t = self.tables
+            cursor.executemany(
+                t.sql(
+                    f"INSERT INTO {t.name('import_register_company')} (customer_id, company_id) "
+                    "VALUES (?, ?) ON CONFLICT DO NOTHING"
+                ),
+                pairs,
             )
 
     def apply_dead_batch(self, envelope: dict[str, Any]) -> None:
@@ -1252,22 +1302,34 @@ class ImporterApplication(ServiceApplication):
         self._remove_spools(job_id)
         self._set_status(self.read(job_id))
 
-    def _find_customers(self, job: ImportJob, index: RowIndex, failed_rows: RowSet) -> None:
+    def _find_customers(
+        self,
+        job: ImportJob,
+        view: SettingsView,
+        index: RowIndex,
+        failed_rows: RowSet,
+        unseen: Callable[[int, str], None],
+    ) -> None:
         """The valid rows that find a customer of the register, as the customers service
         finds it: by business id, else by number; kept in the index (`RowIndex.found`). A job
-        resumed after a restart finds the customers its own rows created: not others'."""
+        resumed after a restart finds the customers its own rows created: not others'. A row
+        that finds a customer the job's company may not see is `unseen` (row, what found it)."""
         tenant = job.tenant_id
         by_business_id = RowSet()
         for chunk in index.keyed("business_id"):
             rows = [found for found in chunk if found[0] not in failed_rows]
             owners = self._owners(tenant, "business_id", {value for _, value, _, _ in rows})
             numbers = self._owners(tenant, "number_key", {n for _, _, n, _ in rows if n})
+            hidden = self._unseen(job, view, {customer for customer, _ in owners.values()})
             found = []
             for row, value, number, given in rows:
                 if (customer := owners.get(value)) is None:
                     continue
                 by_business_id.add(row)
                 if customer[0] == self._own(job, row):
+                    continue
+                if customer[0] in hidden:
+                    unseen(row, "business_id")
                     continue
                 taken = number is not None and numbers.get(number, customer)[0] != customer[0]
                 found.append((row, customer[0], "business_id", given if taken else None))
@@ -1279,13 +1341,36 @@ class ImporterApplication(ServiceApplication):
                 if row not in failed_rows and row not in by_business_id
             ]
             owners = self._owners(tenant, "number_key", {value for _, value in unfound})
-            index.found(
-                [
-                    (row, owners[value][0], "number", None)
-                    for row, value in unfound
-                    if value in owners and owners[value][0] != self._own(job, row)
-                ]
-            )
+            hidden = self._unseen(job, view, {customer for customer, _ in owners.values()})
+            found = []
+            for row, value in unfound:
+                if (customer := owners.get(value)) is None or customer[0] == self._own(job, row):
+                    continue
+                if customer[0] in hidden:
+                    unseen(row, "number")
+                else:
+                    found.append((row, customer[0], "number", None))
+            index.found(found)
+
+    def _unseen(self, job: ImportJob, view: SettingsView, customer_ids: set[str]) -> set[str]:
+        """Of these customers of the register, those the job's company may not see under the
+        multi-company rules, as the customers service decides it: a customer of another
+        company when the others' customers are hidden (one whose companies are not known is
+        left to the customers service)."""
+        rules = view.multi_company
+        if not customer_ids or rules["see_other_companies_customers"] or len(view.company_ids) < 2:
+            return set()
+        t = self.tables
+        companies: dict[str, set[str]] = {}
+        with t.transaction(commit=False) as cursor:
+            for row in t.select_in(
+                cursor,
+                f"SELECT customer_id, company_id FROM {t.name('import_register_company')} "
+                "WHERE customer_id IN ({marks})",
+                sorted(customer_ids),
+            ):
+                companies.setdefault(str(row["customer_id"]), set()).add(str(row["company_id"]))
+        return {customer for customer, known in companies.items() if job.company_id not in known}
 
     def _owners(
         self, tenant_id: str, column: str, values: Iterable[str]
@@ -1303,10 +1388,6 @@ class ImporterApplication(ServiceApplication):
                 (tenant_id,),
             )
             return {r["v"]: (str(r["customer_id"]), r["number_key"]) for r in rows}
-
-    def _registered(self, tenant_id: str, column: str, values: Iterable[str]) -> set[str]:
-        """Which of these business ids or (case-folded) numbers the register has."""
-        return set(self._owners(tenant_id, column, values))
 
     def _progress(self, job_id: UUID, counts: dict[str, int]) -> None:
         self.change(job_id, None, lambda job: job.progressed(counts))

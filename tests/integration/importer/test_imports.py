@@ -1174,18 +1174,33 @@ def test_an_import_does_not_touch_a_customer_its_company_may_not_see(
     )
     assert hidden.status_code == 201, hidden.text
     # Nor does a row below it (by its number) find it: to this company there is no such.
+    # The check finds it so, and so does a dry run.
     below = "Nimi;Pääyksikön asiakasnumero\r\nAlayksikkö Oy;9000\r\n".encode()
-    job = imported(system, tenant, "c.csv", below, skip_errors=True)
-    assert (job["created"], job["failed"]) == (0, 1), job
-    errors = system.http.get(f"{IMPORTS}/{job['id']}/errors", headers=system.admin(tenant))
-    assert [e["message"] for e in errors.json()["items"]] == ["no customer has the number 9000"]
-    text = b"Nimi;Y-tunnus\r\nYlikirjoitettu Oy;2345678-0\r\n"
-    for options in ({"update_existing": True}, {}):
-        job = imported(system, tenant, "b.csv", text, skip_errors=True, **options)
-        assert (job["updated"], job["skipped"], job["failed"]) == (0, 0, 1), job
-        errors = system.http.get(f"{IMPORTS}/{job['id']}/errors", headers=system.admin(tenant))
-        (error,) = errors.json()["items"]
-        assert "may not see" in error["message"] and "Salainen" not in error["message"]
+    for dry_run in (True, False):
+        job = finished(
+            system,
+            tenant,
+            upload(system, tenant, "c.csv", below, skip_errors=True, dry_run=dry_run).json()["id"],
+        )
+        assert (job["created"], job["failed"]) == (0, 1), job
+        assert errors_by_cell(system, tenant, job) == {
+            (2, "Pääyksikön asiakasnumero"): "no customer has this number, in the file or the "
+            "register"
+        }
+    text = b"Nimi;Y-tunnus;Asiakasnumero\r\nYlikirjoitettu Oy;2345678-0;\r\nToinen Oy;;9000\r\n"
+    for options in ({"update_existing": True}, {}, {"dry_run": True}):
+        job = finished(
+            system,
+            tenant,
+            upload(
+                system, tenant, "b.csv", text, skip_errors=True, **{"dry_run": False, **options}
+            ).json()["id"],
+        )
+        assert (job["updated"], job["skipped"], job["failed"]) == (0, 0, 2), job
+        messages = errors_by_cell(system, tenant, job)
+        assert set(messages) == {(2, "Y-tunnus"), (3, "Asiakasnumero")}, messages
+        for message in messages.values():
+            assert "may not see" in message and "Salainen" not in message
     after = system.http.get(f"/api/v1/customers/{hidden.json()['id']}", headers=company_b).json()
     assert after["name"] == "Salainen B Oy"
     assert [r["company_id"] for r in after["relationships"]] == [tenant.companies[1]]
