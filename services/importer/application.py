@@ -78,8 +78,8 @@ _TABLES = {
         "business_id TEXT"
     ),
     # The companies each customer of the register has a relationship with: which companies
-    # see it when the others' customers are hidden (a customer none is known of, registered
-    # before these were kept, is taken as seen: the customers service decides).
+    # see it when the others' customers are hidden. Kept from a customer's creation on; one
+    # registered before these were kept has none here, and is left to the customers service.
     "import_register_company": (
         "customer_id TEXT NOT NULL, company_id TEXT NOT NULL, PRIMARY KEY (customer_id, company_id)"
     ),
@@ -506,12 +506,15 @@ class ImporterApplication(ServiceApplication):
         # A file of this run's own: should another process run the job meanwhile (its lease
         # was taken over), neither empties nor removes the other's.
         self._spools[job.id] = spool = self.files / str(job.id) / f"checked-{uuid4().hex}.jsonl"
-        self._indexes[job.id] = RowIndex(spool.with_suffix(".sqlite"))
         try:
+            self._indexes[job.id] = RowIndex(spool.with_suffix(".sqlite"))
             return self._check_and_send(job, interrupted)
         finally:
-            self._spools.pop(job.id).unlink(missing_ok=True)
-            self._indexes.pop(job.id).close()
+            try:
+                self._spools.pop(job.id).unlink(missing_ok=True)
+            finally:
+                if (index := self._indexes.pop(job.id, None)) is not None:
+                    index.close()
 
     def _spool(self, job_id: UUID) -> Path:
         """The checked rows of the job's run in this process, one JSON line per row of the
@@ -962,7 +965,7 @@ class ImporterApplication(ServiceApplication):
                     cursor, [(event["aggregate_id"], c) for c in payload.get("relationships") or {}]
                 )
             elif kind == "CustomerRelationshipSet":
-                self._register_companies(cursor, [(event["aggregate_id"], payload["company_id"])])
+                self._relationship_set(cursor, event["aggregate_id"], payload["company_id"])
             elif kind == "CustomerNumberChanged":
                 t.execute(
                     cursor,
@@ -1031,6 +1034,19 @@ class ImporterApplication(ServiceApplication):
                 for created in payload.get("created") or ()
                 for company in created["payload"].get("relationships") or {}
             ],
+        )
+
+    def _relationship_set(self, cursor: Any, customer_id: str, company_id: str) -> None:
+        """A company's relationship with a customer: noted only for a customer whose creation
+        was seen here. The companies of one registered before they were kept are not known,
+        and one of them is not all of them."""
+        t = self.tables
+        companies = t.name("import_register_company")
+        t.execute(
+            cursor,
+            f"INSERT INTO {companies} (customer_id, company_id) SELECT ?, ? WHERE EXISTS "
+            f"(SELECT 1 FROM {companies} WHERE customer_id = ?) ON CONFLICT DO NOTHING",
+            (customer_id, company_id, customer_id),
         )
 
     def _register_companies(self, cursor: Any, pairs: list[tuple[str, str]]) -> None:

@@ -6,6 +6,7 @@ number and a business id is checked in a few MiB more than a file that gives non
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import sqlite3
 from array import array
@@ -16,6 +17,19 @@ from typing import Any
 
 # Values asked of the scratch file or the register at a time.
 CHUNK = 500
+
+
+class ScratchFileError(OSError):
+    """The scratch file failed (the disk is full, say): a failure of the job's files, which
+    fails the job, not of the store, which the job would wait out."""
+
+
+@contextlib.contextmanager
+def _scratch() -> Iterator[None]:
+    try:
+        yield
+    except sqlite3.Error as error:
+        raise ScratchFileError(f"the import's scratch file failed: {error}") from error
 
 
 class RowSet:
@@ -75,7 +89,7 @@ class Hierarchy:
 
     def link(self, row: int, parent: int) -> None:
         if row >= len(self._up):
-            self._up.extend(bytes(4 * max(row + 1 - len(self._up), len(self._up) // 2)))
+            self._up.frombytes(bytes(4 * max(row + 1 - len(self._up), len(self._up) // 2)))
         self._up[row] = parent
         self.children.add(row)
 
@@ -109,7 +123,14 @@ class RowIndex:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        with _scratch():
+            self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            self._create()
+        self._window: deque[tuple[tuple[int, int], str]] | None = None  # `reserved_after`
+        self._window_key = (0, 0)
+        self._late: sqlite3.Cursor | None = None
+
+    def _create(self) -> None:
         for pragma in (
             "journal_mode = OFF",
             "synchronous = OFF",
@@ -130,21 +151,25 @@ class RowIndex:
                 PRIMARY KEY (stage, slot, row)) WITHOUT ROWID;
             """
         )
-        self._window: deque[tuple[tuple[int, int], str]] | None = None  # `reserved_after`
-        self._window_key = (0, 0)
-        self._late: sqlite3.Cursor | None = None
 
     def _write(self, statement: str, rows: Iterable[Any]) -> int:
         """Write many rows in one transaction (one commit, not one per row); how many."""
-        before = self.db.total_changes
-        self.db.execute("BEGIN")
-        self.db.executemany(statement, rows)
-        self.db.execute("COMMIT")
-        return self.db.total_changes - before
+        with _scratch():
+            before = self.db.total_changes
+            self.db.execute("BEGIN")
+            try:
+                self.db.executemany(statement, rows)
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
+            self.db.execute("COMMIT")
+            return self.db.total_changes - before
 
     def close(self) -> None:
-        self.db.close()
-        self.path.unlink(missing_ok=True)
+        try:
+            self.db.close()
+        finally:
+            self.path.unlink(missing_ok=True)
 
     # ---------------------------------------------------------------- the file's keys
     def add(
@@ -171,41 +196,45 @@ class RowIndex:
         return repeated
 
     def _first_rows(self, column: str, values: Iterable[str]) -> dict[str, int]:
-        found: dict[str, int] = {}
-        values = list(values)
-        for start in range(0, len(values), CHUNK):
-            part = values[start : start + CHUNK]
-            found.update(
-                self.db.execute(
-                    f"SELECT {column}, MIN(row) FROM row_key WHERE {column} IN "
-                    f"({', '.join('?' for _ in part)}) GROUP BY {column}",
-                    part,
-                ).fetchall()
-            )
-        return found
+        with _scratch():
+            found: dict[str, int] = {}
+            values = list(values)
+            for start in range(0, len(values), CHUNK):
+                part = values[start : start + CHUNK]
+                found.update(
+                    self.db.execute(
+                        f"SELECT {column}, MIN(row) FROM row_key WHERE {column} IN "
+                        f"({', '.join('?' for _ in part)}) GROUP BY {column}",
+                        part,
+                    ).fetchall()
+                )
+            return found
 
     def numbered(self) -> Iterator[int]:
         """The rows that give a number."""
-        for (row,) in self.db.execute("SELECT row FROM row_key WHERE number IS NOT NULL"):
-            yield row
+        with _scratch():
+            for (row,) in self.db.execute("SELECT row FROM row_key WHERE number IS NOT NULL"):
+                yield row
 
     def keyed(self, column: str) -> Iterator[list[tuple[int, str, str | None, str | None]]]:
         """Chunks of the rows with a business id (column "business_id") or a number, as
         (row, the value, the row's number case-folded and as the row gives it)."""
-        cursor = self.db.execute(
-            f"SELECT row, {column}, number, given_number FROM row_key WHERE {column} IS NOT NULL "
-            "ORDER BY row"
-        )
-        while chunk := cursor.fetchmany(CHUNK):
-            yield chunk
+        with _scratch():
+            cursor = self.db.execute(
+                f"SELECT row, {column}, number, given_number FROM row_key "
+                f"WHERE {column} IS NOT NULL ORDER BY row"
+            )
+            while chunk := cursor.fetchmany(CHUNK):
+                yield chunk
 
     def parents(self) -> Iterator[tuple[int, str, int | None]]:
         """The rows that give a parent's number, with it and the first row of the file that
         gives that number (None if none does), in the file's order."""
-        yield from self.db.execute(
-            "SELECT c.row, c.parent, (SELECT MIN(p.row) FROM row_key p WHERE p.number = "
-            "c.parent) FROM row_key c WHERE c.parent IS NOT NULL ORDER BY c.row"
-        )
+        with _scratch():
+            yield from self.db.execute(
+                "SELECT c.row, c.parent, (SELECT MIN(p.row) FROM row_key p WHERE p.number = "
+                "c.parent) FROM row_key c WHERE c.parent IS NOT NULL ORDER BY c.row"
+            )
 
     # ---------------------------------------------------------------- customers found
     def found(self, rows: list[tuple[int, str, str, str | None]]) -> None:
@@ -220,12 +249,14 @@ class RowIndex:
     def finds(self, order: str = "row") -> Iterator[tuple[int, str, str, str | None]]:
         """The rows that find a customer, in the file's order (or by customer: "customer")."""
         by = "customer_id, row" if order == "customer" else "row"
-        yield from self.db.execute(
-            f"SELECT row, customer_id, column_key, taken_number FROM found ORDER BY {by}"
-        )
+        with _scratch():
+            yield from self.db.execute(
+                f"SELECT row, customer_id, column_key, taken_number FROM found ORDER BY {by}"
+            )
 
     def finding(self) -> RowSet:
-        return RowSet(row for (row,) in self.db.execute("SELECT row FROM found"))
+        with _scratch():
+            return RowSet(row for (row,) in self.db.execute("SELECT row FROM found"))
 
     # ---------------------------------------------------------------- reserved numbers
     def reserve(self, late: Iterable[tuple[int, int, int, str]]) -> int:
@@ -236,14 +267,17 @@ class RowIndex:
         """The first `limit` numbers that batches after (stage, slot) give, nearest first.
         Asked batch after batch in order, the numbers are read once: a window of them moves
         along (asked out of order, it starts again)."""
-        key = (stage, slot)
-        if self._window is None or self._late is None or key < self._window_key:
-            self._window = deque()
-            self._late = self.db.execute("SELECT stage, slot, number FROM late ORDER BY 1, 2, row")
-        self._window_key, window, rows = key, self._window, self._late
-        while window and window[0][0] <= key:
-            window.popleft()
-        while len(window) < limit and (late := rows.fetchone()) is not None:
-            if (late[0], late[1]) > key:
-                window.append(((late[0], late[1]), late[2]))
-        return [number for _, number in itertools.islice(window, limit)]
+        with _scratch():
+            key = (stage, slot)
+            if self._window is None or self._late is None or key < self._window_key:
+                self._window = deque()
+                self._late = self.db.execute(
+                    "SELECT stage, slot, number FROM late ORDER BY 1, 2, row"
+                )
+            self._window_key, window, rows = key, self._window, self._late
+            while window and window[0][0] <= key:
+                window.popleft()
+            while len(window) < limit and (late := rows.fetchone()) is not None:
+                if (late[0], late[1]) > key:
+                    window.append(((late[0], late[1]), late[2]))
+            return [number for _, number in itertools.islice(window, limit)]

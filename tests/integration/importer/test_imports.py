@@ -1206,6 +1206,35 @@ def test_an_import_does_not_touch_a_customer_its_company_may_not_see(
     assert [r["company_id"] for r in after["relationships"]] == [tenant.companies[1]]
 
 
+def test_the_companies_of_a_customer_are_known_from_its_creation_or_not_at_all(
+    system: System, tenant: Tenant
+):
+    """A relationship set for a customer registered before the importer kept its companies
+    is not all of them: it is not noted, so the check leaves the customer to the customers
+    service instead of taking it for hidden."""
+    importer = system.http.app.state.importer_app  # type: ignore[attr-defined]
+    t = importer.tables
+    old, new = str(uuid.uuid4()), str(uuid.uuid4())
+    with t.transaction() as cursor:
+        importer._register_companies(cursor, [(new, "company-a")])  # its creation was seen
+        for customer in (old, new):
+            importer._relationship_set(cursor, customer, "company-c")
+            importer._relationship_set(cursor, customer, "company-c")  # delivered again
+    with t.transaction(commit=False) as cursor:
+        rows = list(
+            t.select_in(
+                cursor,
+                f"SELECT customer_id, company_id FROM {t.name('import_register_company')} "
+                "WHERE customer_id IN ({marks})",
+                [old, new],
+            )
+        )
+    assert sorted((r["customer_id"], r["company_id"]) for r in rows) == [
+        (new, "company-a"),
+        (new, "company-c"),
+    ]
+
+
 def test_a_tenants_imports_are_listed_newest_first(system: System, tenant: Tenant):
     first = upload(system, tenant, "eka.csv", b"Nimi\r\nA Oy\r\n").json()
     second = upload(system, tenant, "toka.csv", b"Nimi\r\nB Oy\r\n").json()

@@ -645,6 +645,28 @@ def test_the_check_finds_repeated_business_ids_and_numbers_across_chunks(tmp_pat
     index.close()
 
 
+def test_a_failure_of_the_scratch_file_fails_the_job_not_the_store(tmp_path):
+    """A full disk is the job's files' failure: the job fails with it, instead of waiting for
+    the store as if the database were down."""
+    import pytest
+
+    from services.importer.application import STORE_ERRORS
+    from services.importer.rowindex import Hierarchy, RowIndex, ScratchFileError
+
+    index = RowIndex(tmp_path / "index.sqlite")
+    index.db.close()
+    with pytest.raises(ScratchFileError) as raised:
+        index.finding()
+    assert isinstance(raised.value, OSError) and not isinstance(raised.value, STORE_ERRORS)
+    with pytest.raises(ScratchFileError):
+        list(index.numbered())
+    index.close()
+    assert not (tmp_path / "index.sqlite").exists()
+    hierarchy = Hierarchy()
+    hierarchy.link(10, 3)
+    assert len(hierarchy.levels()) == 11  # a slot per row up to the largest, no more
+
+
 def test_a_row_set_keeps_row_numbers_in_order():
     from services.importer.rowindex import RowSet
 
