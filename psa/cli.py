@@ -553,8 +553,8 @@ def _follow(config: Config, token: str, job: dict[str, Any]) -> dict[str, Any]:
             progress.update(
                 task,
                 description=job["status"],
-                # While the file is checked its length is not known: the rows checked so far.
-                total=None if checking else job["total_rows"] or None,
+                # While the file is checked its length is an estimate (0: not known).
+                total=job["total_rows"] or None,
                 completed=job.get("checked", 0) if checking else job["processed"],
             )
     return job

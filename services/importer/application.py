@@ -610,6 +610,9 @@ class ImporterApplication(ServiceApplication):
             view, job.company_id, known, lossy=sheet.lossy, cell_errors=not sheet.whole
         )
         index = self._indexes[job.id]
+        # Until the file is checked, its total is an estimate (for progress).
+        if (estimate := sheet.estimated_rows()) is not None:
+            self._progress(job.id, {"total_rows": estimate, "checked": 0})
         failed_rows = RowSet()
         if_no_match = RowSet()  # rows that fail unless they find a customer
         errors = _Errors(lambda found: self._write_errors(job.id, found))
@@ -668,7 +671,8 @@ class ImporterApplication(ServiceApplication):
                         check_chunk()
                         errors.flush()
                         # A job resumed after a restart may have had batches executed.
-                        total = max(total, job.counts.get("total_rows") or 0)
+                        if job.status == "running":
+                            total = max(total, job.counts.get("total_rows") or 0)
                         counts = self._cancelled_counts(job, total, len(failed_rows))
                         return "cancelled", counts, None
                     self._progress(job.id, {"checked": total})

@@ -92,6 +92,19 @@ class Sheet:
             "in it must be in quotes"
         )
 
+    def estimated_rows(self) -> int | None:
+        """About how many data rows the file has, known before it is read: a CSV's lines, a
+        workbook's last row as its first sheet records it (None if it does not). Blank lines
+        and line breaks inside quoted values make it more than there are."""
+        if self.format == "csv":
+            return max(_lines(self.path) - 1, 0)
+        try:
+            with zipfile.ZipFile(self.path) as archive:
+                last = _recorded_last_row(archive)
+        except (zipfile.BadZipFile, OSError, EOFError):
+            return None
+        return None if last is None else max(last - 1, 0)
+
     def headers(self) -> list[Any]:
         if self.first_row is not None:
             return list(self.first_row)
@@ -198,6 +211,52 @@ def _csv_rows(sheet: Sheet) -> Iterator[list[Any]]:
             yield from csv.reader(handle, delimiter=sheet.delimiter or ";")
         except csv.Error as error:
             raise FileProblem(f"the CSV cannot be read: {error}") from None
+
+
+def _lines(path: Path) -> int:
+    """The lines of a text file (ended by LF, CRLF or, failing those, CR)."""
+    newlines = returns = 0
+    last = b""
+    with path.open("rb") as handle:
+        while chunk := handle.read(1024 * 1024):
+            newlines += chunk.count(b"\n")
+            returns += chunk.count(b"\r")
+            last = chunk[-1:]
+    ends = newlines or returns
+    return ends + (1 if last and last not in b"\r\n" else 0)
+
+
+_SHEET = re.compile(rb'<(?:\w+:)?sheet\b[^>]*?\br:id="([^"]+)"')
+_RELATIONSHIP = re.compile(rb"<(?:\w+:)?Relationship\b[^>]*>")
+_DIMENSION = re.compile(rb'<(?:\w+:)?dimension\s+ref="[A-Z]{1,3}[0-9]+(?::[A-Z]{1,3}([0-9]+))?"')
+
+
+def _recorded_last_row(archive: zipfile.ZipFile) -> int | None:
+    """The last row of the workbook's first worksheet as the sheet records it (its
+    `<dimension>`), without reading the sheet's cells."""
+    try:
+        workbook = archive.read("xl/workbook.xml")
+        relationships = archive.read("xl/_rels/workbook.xml.rels")
+    except KeyError:
+        return None
+    targets = {}
+    for tag in _RELATIONSHIP.findall(relationships):
+        found = dict(re.findall(rb'(\w+)="([^"]*)"', tag))
+        if b"Id" in found and b"Target" in found:
+            targets[found[b"Id"]] = found[b"Target"].decode().lstrip("/").removeprefix("xl/")
+    for relationship in _SHEET.findall(workbook):
+        target = targets.get(relationship, "")
+        if target.startswith("worksheets/"):
+            try:
+                with archive.open("xl/" + target) as handle:
+                    head = handle.read(64 * 1024)
+            except KeyError:
+                return None
+            match = _DIMENSION.search(head)
+            if match is None:
+                return None
+            return int(match.group(1) or 1)
+    return None
 
 
 def _xlsx_rows(path: Path, whole: bool, width: int | None) -> Iterator[list[Any]]:

@@ -42,7 +42,10 @@ class ImportJobPublic(BaseModel):
     status: Status
     filename: str
     options: ImportOptions
-    total_rows: int = Field(description="Data rows in the file (known once it is checked)")
+    total_rows: int = Field(
+        description="Data rows in the file: while `validating` an estimate from its lines (or "
+        "a workbook's recorded size; 0 if none), exact once the file is checked"
+    )
     checked: int = Field(
         description="Rows of the file checked so far (while `validating`; then all of them)"
     )

@@ -217,6 +217,35 @@ def _every_kind_of_cell(tmp_path: Path) -> Path:
     return write(tmp_path, "upload", buffer.getvalue())
 
 
+def test_the_rows_of_a_file_are_estimated_before_it_is_read(tmp_path):
+    """For progress while a file is checked: a CSV's lines, a workbook's recorded size."""
+    cases = {
+        "crlf.csv": b"Nimi\r\nA Oy\r\nB Oy\r\n",
+        "no-last-newline.csv": b"Nimi\nA Oy\nB Oy",
+        "cr.csv": b"Nimi\rA Oy\rB Oy\r",
+        "header-only.csv": b"Nimi\r\n",
+    }
+    estimates = {}
+    for name, data in cases.items():
+        (tmp_path / name).write_bytes(data)
+        estimates[name] = open_sheet(tmp_path / name, name).estimated_rows()
+    assert estimates == {"crlf.csv": 2, "no-last-newline.csv": 2, "cr.csv": 2, "header-only.csv": 0}
+    workbook = Workbook()
+    workbook.active.title = "Asiakkaat"
+    for row in [["Nimi"], *([f"Asiakas {i}"] for i in range(50))]:
+        workbook.active.append(row)
+    workbook.create_sheet("Muuta").append(["x"] * 3)
+    workbook.save(tmp_path / "a.xlsx")
+    assert open_sheet(tmp_path / "a.xlsx", "a.xlsx").estimated_rows() == 50
+    # A workbook that records no size (as openpyxl's write-only mode writes it): not known.
+    streamed = Workbook(write_only=True)
+    sheet = streamed.create_sheet("Asiakkaat")
+    for row in [["Nimi"], ["A Oy"]]:
+        sheet.append(row)
+    streamed.save(tmp_path / "b.xlsx")
+    assert open_sheet(tmp_path / "b.xlsx", "b.xlsx").estimated_rows() is None
+
+
 def test_small_and_large_workbooks_read_the_same_values(tmp_path, monkeypatch):
     """Small workbooks are read with calamine, large ones with openpyxl's streaming reader:
     the importer sees the same rows and values either way."""
