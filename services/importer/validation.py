@@ -98,6 +98,15 @@ def _named_finland(address: dict[str, Any]) -> bool:
     return bool(address["country"]) and address["country"].casefold() in _FINLAND
 
 
+def _phone_number(digits: str | None) -> str | None:
+    """A Finnish phone number that a spreadsheet took for a number, which dropped what it
+    began with: the 0 of a national number (040 123 4567), or the + of an international one
+    (358 40 123 4567)."""
+    if not digits or not digits.isdigit() or not 5 <= len(digits) <= 12:
+        return digits
+    return "+" + digits if digits.startswith("358") else "0" + digits
+
+
 def _split(value: Any) -> list[str]:
     text = _text(value).replace("|", ";")
     return [part.strip() for part in text.split(";") if part.strip()]
@@ -275,6 +284,8 @@ class RowChecker:
         contact_values = {
             key: _text(values.get(f"contact_{key}")) or None for key in ("name", "email", "phone")
         }
+        if isinstance(values.get("contact_phone"), int | float) and _finnish(address):
+            contact_values["phone"] = _phone_number(contact_values["phone"])
         if any(contact_values.values()):
             contact = check_contact(contact_values, rule_errors)
         # A column the reading of the row found wrong already (a name that matched nothing,

@@ -588,6 +588,23 @@ def test_a_finnish_postal_code_that_lost_its_leading_zeros_gets_them_back():
     assert postal_code(postal_code="1010", country="Itävalta") == "1010"
 
 
+def test_a_finnish_phone_number_that_lost_its_first_character_gets_it_back():
+    checker = RowChecker(view(), "c1", columns(view()))
+    base = {"name": "Oy", "field:f-alku": "1.3.2025", "contact_name": "Pekka"}
+
+    def phone(**values: Any) -> Any:
+        row = checker.check(2, {**base, **values})
+        assert row.errors == []
+        return row.customer["contact"]["phone"]
+
+    # Number cells of a workbook: the 0 of a national number, the + of an international one.
+    assert phone(contact_phone=401234567) == "0401234567"
+    assert phone(contact_phone=358401234567.0, country="Suomi") == "+358401234567"
+    # Text is as written; a number cell of an address abroad is not guessed at.
+    assert phone(contact_phone="040 123 4567") == "040 123 4567"
+    assert phone(contact_phone=4512345678, country="Tanska") == "4512345678"
+
+
 def test_a_contact_persons_email_without_their_name_says_what_is_missing():
     checker = RowChecker(view(), "c1", columns(view()))
     row = checker.check(
