@@ -41,6 +41,20 @@ class Tables:
         cursor.execute(self.sql(statement), params)
         return cursor
 
+    def add_column(self, cursor: Any, table: str, column: str, definition: str) -> None:
+        """Add a column to a table created before it had it (none if it has it)."""
+        if self.postgres:
+            self.execute(
+                cursor,
+                "SELECT column_name AS name FROM information_schema.columns "
+                "WHERE table_schema = ? AND table_name = ?",
+                (self.schema, table),
+            )
+        else:
+            self.execute(cursor, "SELECT name FROM pragma_table_info(?)", (table,))
+        if column not in {row["name"] for row in cursor.fetchall()}:
+            self.execute(cursor, f"ALTER TABLE {self.name(table)} ADD COLUMN {column} {definition}")
+
     def select_in(
         self,
         cursor: Any,

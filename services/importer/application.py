@@ -72,16 +72,15 @@ _TABLES = {
         "PRIMARY KEY (job_id, batch)"
     ),
     # The register as the importer knows it from customers.events.v1: numbers and business
-    # ids of existing customers, for duplicates and parents.
+    # ids of existing customers, for duplicates and parents. `companies`: the ids of the
+    # companies a customer has a relationship with, joined by commas, known from its
+    # creation on (its `CustomerCreated`, or its batch's `ImportBatchExecuted.created`) and
+    # added to by `CustomerRelationshipSet`; NULL for a customer registered before they were
+    # kept (one relationship set since is not all of them): the check leaves such a customer
+    # to the customers service.
     "import_register": (
         "customer_id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL, number_key TEXT NOT NULL, "
-        "business_id TEXT"
-    ),
-    # The companies each customer of the register has a relationship with: which companies
-    # see it when the others' customers are hidden. Kept from a customer's creation on; one
-    # registered before these were kept has none here, and is left to the customers service.
-    "import_register_company": (
-        "customer_id TEXT NOT NULL, company_id TEXT NOT NULL, PRIMARY KEY (customer_id, company_id)"
+        "business_id TEXT, companies TEXT"
     ),
     "import_error": (
         "job_id TEXT NOT NULL, row_number BIGINT NOT NULL, column_name TEXT NOT NULL, "
@@ -256,6 +255,8 @@ class ImporterApplication(ServiceApplication):
                 self.tables.execute(
                     cursor, f"CREATE TABLE IF NOT EXISTS {self.tables.name(table)} ({columns_sql})"
                 )
+            # A register kept before the companies were: they are not known of its customers.
+            self.tables.add_column(cursor, "import_register", "companies", "TEXT")
             for index, table, index_columns in (
                 ("import_job_uploaded_i0", "import_job_uploaded", "tenant_id, uploaded_at"),
                 ("import_error_i0", "import_error", "job_id, row_number"),
@@ -753,8 +754,8 @@ class ImporterApplication(ServiceApplication):
         """Of rows whose parent's number no row of the file gives, those the register does not
         have either (or has, but the job's company may not see) fail (`rows` is emptied)."""
         owners = self._owners(job.tenant_id, "number_key", {p for _, p in rows})
-        hidden = self._unseen(job, view, {customer for customer, _ in owners.values()})
-        registered = {number for number, (customer, _) in owners.items() if customer not in hidden}
+        hidden = self._unseen(job, view, owners.values())
+        registered = {number for number, owner in owners.items() if owner[0] not in hidden}
         for row, parent in rows:
             if parent not in registered:
                 failed_rows.add(row)
@@ -956,17 +957,15 @@ class ImporterApplication(ServiceApplication):
                 t.execute(
                     cursor,
                     f"INSERT INTO {t.name('import_register')} (customer_id, tenant_id, "
-                    "number_key, business_id) VALUES (?, ?, ?, ?) ON CONFLICT (customer_id) "
-                    "DO NOTHING",
+                    "number_key, business_id, companies) VALUES (?, ?, ?, ?, ?) "
+                    "ON CONFLICT (customer_id) DO NOTHING",
                     (
                         event["aggregate_id"],
                         event["tenant_id"],
                         payload["number"].casefold(),
                         payload.get("business_id"),
+                        _companies(payload),
                     ),
-                )
-                self._register_companies(
-                    cursor, [(event["aggregate_id"], c) for c in payload.get("relationships") or {}]
                 )
             elif kind == "CustomerRelationshipSet":
                 self._relationship_set(cursor, event["aggregate_id"], payload["company_id"])
@@ -1011,12 +1010,17 @@ class ImporterApplication(ServiceApplication):
 
     def _register_outcomes(self, cursor: Any, payload: dict[str, Any], event_tenant: str) -> None:
         t = self.tables
+        companies = {
+            created["aggregate_id"]: _companies(created["payload"])
+            for created in payload.get("created") or ()
+        }
         registered = [
             (
                 o["customer_id"],
                 event_tenant,
                 (o.get("number") or "").casefold(),
                 o.get("business_id"),
+                companies.get(o["customer_id"]),
             )
             for o in payload["outcomes"]
             if o["outcome"] in ("created", "updated") and o.get("customer_id")
@@ -1024,46 +1028,26 @@ class ImporterApplication(ServiceApplication):
         if registered:
             cursor.executemany(
                 t.sql(
-                    f"INSERT INTO {t.name('import_register')} (customer_id, tenant_id, "
-                    "number_key, business_id) VALUES (?, ?, ?, ?) ON CONFLICT (customer_id) "
-                    "DO UPDATE SET number_key = excluded.number_key, "
-                    "business_id = excluded.business_id"
+                    f"INSERT INTO {t.name('import_register')} AS known (customer_id, "
+                    "tenant_id, number_key, business_id, companies) VALUES (?, ?, ?, ?, ?) "
+                    "ON CONFLICT (customer_id) DO UPDATE SET number_key = excluded.number_key, "
+                    "business_id = excluded.business_id, "
+                    "companies = COALESCE(excluded.companies, known.companies)"
                 ),
                 registered,
             )
-        self._register_companies(
-            cursor,
-            [
-                (created["aggregate_id"], company)
-                for created in payload.get("created") or ()
-                for company in created["payload"].get("relationships") or {}
-            ],
-        )
 
     def _relationship_set(self, cursor: Any, customer_id: str, company_id: str) -> None:
-        """A company's relationship with a customer: noted only for a customer whose creation
-        was seen here. The companies of one registered before they were kept are not known,
-        and one of them is not all of them."""
+        """A company's relationship with a customer: noted only for a customer whose
+        companies are known (`import_register.companies`)."""
         t = self.tables
-        companies = t.name("import_register_company")
         t.execute(
             cursor,
-            f"INSERT INTO {companies} (customer_id, company_id) SELECT ?, ? WHERE EXISTS "
-            f"(SELECT 1 FROM {companies} WHERE customer_id = ?) ON CONFLICT DO NOTHING",
-            (customer_id, company_id, customer_id),
+            f"UPDATE {t.name('import_register')} SET companies = companies || ',' || ? "
+            "WHERE customer_id = ? AND companies IS NOT NULL "
+            "AND ',' || companies || ',' NOT LIKE ?",
+            (company_id, customer_id, f"%,{company_id},%"),
         )
-
-    def _register_companies(self, cursor: Any, pairs: list[tuple[str, str]]) -> None:
-        """Note the companies customers have a relationship with: (customer id, company id)."""
-        if pairs:
-            t = self.tables
-            cursor.executemany(
-                t.sql(
-                    f"INSERT INTO {t.name('import_register_company')} (customer_id, company_id) "
-                    "VALUES (?, ?) ON CONFLICT DO NOTHING"
-                ),
-                pairs,
-            )
 
     def apply_dead_batch(self, envelope: dict[str, Any]) -> None:
         """A batch the customers service could not execute: after its retries it went to
@@ -1340,7 +1324,7 @@ class ImporterApplication(ServiceApplication):
             rows = [found for found in chunk if found[0] not in failed_rows]
             owners = self._owners(tenant, "business_id", {value for _, value, _, _ in rows})
             numbers = self._owners(tenant, "number_key", {n for _, _, n, _ in rows if n})
-            hidden = self._unseen(job, view, {customer for customer, _ in owners.values()})
+            hidden = self._unseen(job, view, owners.values())
             found = []
             for row, value, number, given in rows:
                 if (customer := owners.get(value)) is None:
@@ -1361,7 +1345,7 @@ class ImporterApplication(ServiceApplication):
                 if row not in failed_rows and row not in by_business_id
             ]
             owners = self._owners(tenant, "number_key", {value for _, value in unfound})
-            hidden = self._unseen(job, view, {customer for customer, _ in owners.values()})
+            hidden = self._unseen(job, view, owners.values())
             found = []
             for row, value in unfound:
                 if (customer := owners.get(value)) is None or customer[0] == self._own(job, row):
@@ -1372,42 +1356,39 @@ class ImporterApplication(ServiceApplication):
                     found.append((row, customer[0], "number", None))
             index.found(found)
 
-    def _unseen(self, job: ImportJob, view: SettingsView, customer_ids: set[str]) -> set[str]:
-        """Of these customers of the register, those the job's company may not see under the
-        multi-company rules, as the customers service decides it: a customer of another
-        company when the others' customers are hidden (one whose companies are not known is
-        left to the customers service)."""
+    @staticmethod
+    def _unseen(
+        job: ImportJob, view: SettingsView, owners: Iterable[tuple[str, str, str | None]]
+    ) -> set[str]:
+        """Of these customers of the register (`_owners`), those the job's company may not
+        see under the multi-company rules, as the customers service decides it: a customer
+        of other companies only, when the others' customers are hidden (one whose companies
+        are not known is left to the customers service)."""
         rules = view.multi_company
-        if not customer_ids or rules["see_other_companies_customers"] or len(view.company_ids) < 2:
+        if rules["see_other_companies_customers"] or len(view.company_ids) < 2:
             return set()
-        t = self.tables
-        companies: dict[str, set[str]] = {}
-        with t.transaction(commit=False) as cursor:
-            for row in t.select_in(
-                cursor,
-                f"SELECT customer_id, company_id FROM {t.name('import_register_company')} "
-                "WHERE customer_id IN ({marks})",
-                sorted(customer_ids),
-            ):
-                companies.setdefault(str(row["customer_id"]), set()).add(str(row["company_id"]))
-        return {customer for customer, known in companies.items() if job.company_id not in known}
+        return {
+            customer
+            for customer, _, companies in owners
+            if companies is not None and job.company_id not in companies.split(",")
+        }
 
     def _owners(
         self, tenant_id: str, column: str, values: Iterable[str]
-    ) -> dict[str, tuple[str, str]]:
+    ) -> dict[str, tuple[str, str, str | None]]:
         """The customers of the register with these business ids or (case-folded) numbers:
-        value → (customer id, its number)."""
+        value → (customer id, its number, its companies: `import_register.companies`)."""
         t = self.tables
         with t.transaction(commit=False) as cursor:
             rows = t.select_in(
                 cursor,
-                f"SELECT {column} AS v, customer_id, number_key "
+                f"SELECT {column} AS v, customer_id, number_key, companies "
                 f"FROM {t.name('import_register')} WHERE tenant_id = ? "
                 f"AND {column} IN ({{marks}})",
                 sorted(values),
                 (tenant_id,),
             )
-            return {r["v"]: (str(r["customer_id"]), r["number_key"]) for r in rows}
+            return {r["v"]: (str(r["customer_id"]), r["number_key"], r["companies"]) for r in rows}
 
     def _progress(self, job_id: UUID, counts: dict[str, int]) -> None:
         self.change(job_id, None, lambda job: job.progressed(counts))
@@ -1457,6 +1438,11 @@ class ImporterApplication(ServiceApplication):
                 "VALUES (?, ?, ?) ON CONFLICT (job_id) DO NOTHING",
                 (str(job.id), job.tenant_id, job.created_on.isoformat()),
             )
+
+
+def _companies(created: dict[str, Any]) -> str | None:
+    """A new customer's companies as the register keeps them (`import_register.companies`)."""
+    return ",".join(sorted(created.get("relationships") or {})) or None
 
 
 def _outcome_of(payload: dict[str, Any]) -> dict[str, Any]:

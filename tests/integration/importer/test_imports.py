@@ -1226,24 +1226,47 @@ def test_the_companies_of_a_customer_are_known_from_its_creation_or_not_at_all(
     importer = system.http.app.state.importer_app  # type: ignore[attr-defined]
     t = importer.tables
     old, new = str(uuid.uuid4()), str(uuid.uuid4())
+    register = t.name("import_register")
     with t.transaction() as cursor:
-        importer._register_companies(cursor, [(new, "company-a")])  # its creation was seen
+        for customer, number, companies in ((old, "k-1", None), (new, "k-2", "company-a")):
+            t.execute(
+                cursor,
+                f"INSERT INTO {register} (customer_id, tenant_id, number_key, companies) "
+                "VALUES (?, ?, ?, ?)",
+                (customer, tenant.id, number, companies),
+            )
         for customer in (old, new):
             importer._relationship_set(cursor, customer, "company-c")
             importer._relationship_set(cursor, customer, "company-c")  # delivered again
-    with t.transaction(commit=False) as cursor:
-        rows = list(
-            t.select_in(
-                cursor,
-                f"SELECT customer_id, company_id FROM {t.name('import_register_company')} "
-                "WHERE customer_id IN ({marks})",
-                [old, new],
-            )
+    owners = importer._owners(tenant.id, "number_key", ["k-1", "k-2"])
+    assert owners == {"k-1": (old, "k-1", None), "k-2": (new, "k-2", "company-a,company-c")}
+
+
+def test_an_importer_upgraded_keeps_its_register_and_adds_the_companies_to_it(store: Any):
+    """A register kept before the companies were gets the column, its customers none known."""
+    from services.importer.bootstrap import build_application
+
+    app, _ = build_application(store)
+    t = app.tables
+    with t.transaction() as cursor:  # the register as an earlier importer kept it
+        t.execute(cursor, f"DROP TABLE {t.name('import_register')}")
+        t.execute(
+            cursor,
+            f"CREATE TABLE {t.name('import_register')} (customer_id TEXT PRIMARY KEY, "
+            "tenant_id TEXT NOT NULL, number_key TEXT NOT NULL, business_id TEXT)",
         )
-    assert sorted((r["customer_id"], r["company_id"]) for r in rows) == [
-        (new, "company-a"),
-        (new, "company-c"),
-    ]
+        t.execute(
+            cursor,
+            f"INSERT INTO {t.name('import_register')} VALUES (?, ?, ?, ?)",
+            ("c1", "t1", "100", None),
+        )
+    app.close()
+    upgraded, _ = build_application(store)
+    try:
+        assert upgraded._owners("t1", "number_key", ["100"]) == {"100": ("c1", "100", None)}
+        build_application(store)[0].close()  # and again: the column is there already
+    finally:
+        upgraded.close()
 
 
 def test_a_tenants_imports_are_listed_newest_first(system: System, tenant: Tenant):
