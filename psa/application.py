@@ -25,7 +25,7 @@ from eventsourcing.domain import BaseAggregate, CanMutateAggregate
 from eventsourcing.persistence import IntegrityError
 
 from .errors import NotFoundError, VersionMismatchError
-from .persistence import binary_event_inserts, guard_held_writer
+from .persistence import batched_sqlite_inserts, binary_event_inserts, guard_held_writer
 from .transcoder import FastJSONTranscoder
 
 T = TypeVar("T")
@@ -101,6 +101,7 @@ class ServiceApplication(Application[UUID]):
     def __init__(self, env: dict[str, str] | None = None) -> None:
         super().__init__(env)
         binary_event_inserts(self.recorder)
+        batched_sqlite_inserts(self.recorder)
         pool = getattr(getattr(self.recorder, "datastore", None), "pool", None)
         if pool is not None and hasattr(pool, "pool_timeout"):
             # A SQLite store has one writer connection, which a writer waits for up to 5 s

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from typing import Any
+from uuid import UUID
 
 from .config import Config
 
@@ -73,6 +74,44 @@ def binary_event_inserts(recorder: Any) -> None:
     text = statement.as_string(None)
     if text.count("%s") == 1 and "unnest(%s::" in text:
         recorder.insert_events_statement = SQL(text.replace("%s", "%b"))  # type: ignore[arg-type]
+
+
+def batched_sqlite_inserts(recorder: Any) -> None:
+    """On SQLite, insert a transaction's events with one statement.
+
+    The library's SQLite application recorder inserts them one statement at a time, to read
+    each one's notification id (its rowid): a fifth of the customers service's time in an
+    import, whose batches save a thousand events in one transaction. In a transaction, which
+    holds the file's one write lock from its first insert, the rows of one `executemany`
+    take consecutive rowids (the table has no INTEGER PRIMARY KEY, and its rows are never
+    deleted: each new rowid is the largest plus one), so the last one tells them all. Any
+    other recorder (a process recorder, which also records tracking) is left as it is."""
+    from eventsourcing.sqlite import SQLiteApplicationRecorder
+
+    if type(recorder) is not SQLiteApplicationRecorder:
+        return
+    statement = recorder.insert_events_statement
+
+    def insert_events(cursor: Any, stored_events: Any, **_: Any) -> list[int]:
+        if not stored_events:
+            return []
+        cursor.executemany(
+            statement,
+            [
+                (
+                    s.originator_id.hex if isinstance(s.originator_id, UUID) else s.originator_id,
+                    s.originator_version,
+                    s.topic,
+                    s.state,
+                )
+                for s in stored_events
+            ],
+        )
+        cursor.execute("SELECT last_insert_rowid()")
+        last = int(cursor.fetchone()[0])
+        return list(range(last - len(stored_events) + 1, last + 1))
+
+    recorder._insert_events = insert_events  # type: ignore[method-assign,assignment]
 
 
 class HeldWriterError(RuntimeError):
