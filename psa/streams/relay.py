@@ -128,6 +128,7 @@ class OutboxRelay:
         self.batch_size = batch_size
         self.poll_interval = poll_interval
         self.check_interval = check_interval
+        self._last_trim = 0.0  # when `_trim_when_due` last trimmed (time.monotonic)
         self.lease = Lease(client, f"{stream}.relay-lease", instance_name("relay"), lease_ttl_ms)
         self.listen = listen
         self.topics = tuple(topics)  # only these stored events are published (all if empty)
@@ -201,6 +202,10 @@ class OutboxRelay:
                 self.cursor = last_read
                 self._carried = events[used:]
                 published += len(entries)
+                # A backlog (an import's thousands of batches) is published page after page
+                # without a pause: what the groups acknowledged meanwhile is trimmed as it
+                # goes, or Redis would hold the whole backlog.
+                await self._trim_when_due()
             else:
                 # The stream does not end where we left it: Redis lost entries (or another
                 # relay published them). Continue from where the stream really ends.
@@ -252,6 +257,15 @@ class OutboxRelay:
         await self.client.xtrim(self.stream, minid=f"{floor}-0", approximate=False)
         return floor
 
+    async def _trim_when_due(self, force: bool = False) -> None:
+        """With `acknowledged` retention, trim at most once per `check_interval` (or now)."""
+        if self.retention != "acknowledged":
+            return
+        now = time.monotonic()
+        if force or now - self._last_trim >= self.check_interval:
+            self._last_trim = now
+            await self.trim_acknowledged()
+
     def _restart_at(self, top: int) -> None:
         """Publish again from what follows the stream's last entry."""
         self._no_trim_until = time.monotonic() + self.trim_grace
@@ -275,8 +289,7 @@ class OutboxRelay:
                     now = self._loop.time()
                     if now - last_check >= self.check_interval:
                         await self.check_stream()
-                        if self.retention == "acknowledged":
-                            await self.trim_acknowledged()
+                        await self._trim_when_due(force=True)
                         last_check = now
                 except (RedisError, OSError) as error:
                     # Redis is down: commands still succeed; publish when it is back.

@@ -486,6 +486,30 @@ async def test_with_acknowledged_retention_the_relay_trims_what_every_group_has_
     assert new_relay(settings_app, client, stream).retention == "all"
 
 
+async def test_a_backlog_published_page_after_page_is_trimmed_as_it_goes(
+    settings_app, client, stream_prefix
+):
+    """Publishing a long backlog, the relay trims what the groups acknowledged meanwhile:
+    Redis does not hold a whole import's entries until the relay has caught up."""
+    stream = stream_prefix + SETTINGS_STREAM
+    tenant_id = some_changes(settings_app, groups=3)  # positions 1..5
+    relay = new_relay(
+        settings_app, client, stream, retention="acknowledged", trim_grace=0, check_interval=0
+    )
+    relay.batch_size = 2
+    await client.xgroup_create(stream, "reader", id="0", mkstream=True)
+    await relay.publish_pending()
+    read = await client.xreadgroup("reader", "c", {stream: ">"})
+    await client.xack(stream, "reader", *[entry_id for entry_id, _ in read[0][1]])
+    for name in ("A", "B", "C", "D"):  # positions 6..9: two pages of the relay
+        settings_app.change_settings(
+            ADMIN, tenant_id, lambda s, n=name: s.add_company_group(ADMIN, n)
+        )
+    assert await relay.publish_pending() == 4
+    # The acknowledged 1..5 went while the relay published; before, only once it was done.
+    assert await stream_positions(client, stream) == [6, 7, 8, 9]
+
+
 async def test_the_relay_keeps_trimming_while_it_runs(settings_app, client, stream_prefix):
     stream = stream_prefix + SETTINGS_STREAM
     some_changes(settings_app, groups=3)
