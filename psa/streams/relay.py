@@ -115,7 +115,7 @@ class OutboxRelay:
         listen: Callable[[asyncio.Event], Any] | None = None,
         topics: Sequence[str] = (),
         retention: str = "all",
-        trim_grace: float = 60.0,
+        trim_grace: float = 15.0,
     ) -> None:
         self.app = app
         self.client = client
