@@ -257,12 +257,12 @@ class OutboxRelay:
         await self.client.xtrim(self.stream, minid=f"{floor}-0", approximate=False)
         return floor
 
-    async def _trim_when_due(self, force: bool = False) -> None:
-        """With `acknowledged` retention, trim at most once per `check_interval` (or now)."""
+    async def _trim_when_due(self) -> None:
+        """With `acknowledged` retention, trim at most once per `check_interval`."""
         if self.retention != "acknowledged":
             return
         now = time.monotonic()
-        if force or now - self._last_trim >= self.check_interval:
+        if now - self._last_trim >= self.check_interval:
             self._last_trim = now
             await self.trim_acknowledged()
 
@@ -289,7 +289,7 @@ class OutboxRelay:
                     now = self._loop.time()
                     if now - last_check >= self.check_interval:
                         await self.check_stream()
-                        await self._trim_when_due(force=True)
+                        await self._trim_when_due()
                         last_check = now
                 except (RedisError, OSError) as error:
                     # Redis is down: commands still succeed; publish when it is back.

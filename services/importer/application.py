@@ -142,6 +142,15 @@ def _numbered_first(checked: Checked) -> RowSet:
     return first
 
 
+# What finds a customer of the register, in words.
+_FOUND_BY = {"business_id": "business id", "number": "number"}
+
+
+def _level(levels: array[int], row: int) -> int:
+    """A row's depth below a parent in the file (`Hierarchy.levels`)."""
+    return levels[row] if row < len(levels) else 0
+
+
 # At most this many numbers of later batches ride on a batch (`RowIndex.reserved_after`).
 MAX_RESERVED = 10_000
 
@@ -545,8 +554,10 @@ class ImporterApplication(ServiceApplication):
             would = _Errors(lambda errors: self._write_errors(job.id, errors))
             for row, _, column, _ in checked.index.finds():
                 if row not in checked.failed_rows:
-                    word = "business id" if column == "business_id" else "number"
-                    message = f"a customer with this {word} exists already: it would be {verb}"
+                    message = (
+                        f"a customer with this {_FOUND_BY[column]} exists already: it would be "
+                        f"{verb}"
+                    )
                     would.add(row, checked.header(column), message)
             would.flush()
             counts[verb] = checked.existing
@@ -682,16 +693,19 @@ class ImporterApplication(ServiceApplication):
 
         def unseen(row: int, column: str) -> None:
             failed_rows.add(row)
-            word = "business id" if column == "business_id" else "number"
             errors.add(
                 row,
                 checker.header(column),
-                f"a customer of another company of the group has this {word}, and this company "
-                "may not see it",
+                f"a customer of another company of the group has this {_FOUND_BY[column]}, and "
+                "this company may not see it",
             )
 
         self._find_customers(job, view, index, failed_rows, unseen)
-        finding = index.finding()
+        finding, by_number = RowSet(), RowSet()
+        for row, _, column, _ in index.finds():
+            finding.add(row)
+            if column == "number":
+                by_number.add(row)
         # Rows without values a new customer needs: errors unless they update a customer.
         self._clear_errors(job.id, (row for row in if_no_match if row in finding))
         for row in if_no_match:
@@ -703,13 +717,12 @@ class ImporterApplication(ServiceApplication):
                 errors.add(number, checker.header(column), message)
         # Rows that find a customer of the register are skipped without update_existing: the
         # rows below them cannot be imported either.
-        by_number = RowSet(row for row, _, column, _ in index.finds() if column == "number")
 
         def skipped(row: int) -> str | None:
             if update_existing or row not in finding or row in failed_rows:
                 return None
-            word = "number" if row in by_number else "business id"
-            return f"a customer with this {word} exists already"
+            found_by = "number" if row in by_number else "business_id"
+            return f"a customer with this {_FOUND_BY[found_by]} exists already"
 
         hierarchy = Hierarchy()
         outside: list[tuple[int, str]] = []  # rows whose parent is no row of the file
@@ -832,7 +845,7 @@ class ImporterApplication(ServiceApplication):
                     rows, slot = [], index // ROWS_PER_BATCH
                 if (
                     number in checked.failed_rows
-                    or (levels[number] if number < len(levels) else 0) != level
+                    or _level(levels, number) != level
                     or (number not in first) != later
                 ):
                     continue
@@ -874,8 +887,8 @@ class ImporterApplication(ServiceApplication):
                 if number in failed or number in first or customer is None:
                     continue
                 if _automatic(given := customer.get("number")):
-                    level = levels[number] if number < len(levels) else 0
-                    yield stage_of[(level, True)], index // ROWS_PER_BATCH, number, given
+                    stage = stage_of[(_level(levels, number), True)]
+                    yield stage, index // ROWS_PER_BATCH, number, given
 
         return checked.index.reserve(late()) > 0
 

@@ -158,11 +158,22 @@ class Mapping:
     """Which file column (by position) feeds which column key; what was not recognised."""
 
     positions: dict[int, str]
-    unknown: list[str]  # and columns of a column key another file column has already
     missing_required: list[Column]
-    repeated: dict[str, str] = field(default_factory=dict)  # such a column → the first one
-    unknown_at: dict[int, str] = field(default_factory=dict)  # position (from 0) → header
-    repeated_at: dict[int, int] = field(default_factory=dict)  # position → the first one's
+    # File columns not imported, by position (from 0) → header: not recognised, or of a
+    # column key another file column has already.
+    unknown_at: dict[int, str] = field(default_factory=dict)
+    # Of those, the ones of a key another has: position → (that one's position, header).
+    repeated_at: dict[int, tuple[int, str]] = field(default_factory=dict)
+
+    @property
+    def unknown(self) -> list[str]:
+        """The headers of the file columns not imported, in the file's order."""
+        return [self.unknown_at[p] for p in sorted(self.unknown_at)]
+
+    @property
+    def repeated(self) -> dict[str, str]:
+        """A column of a key another file column has → that one's header."""
+        return {self.unknown_at[p]: first for p, (_, first) in self.repeated_at.items()}
 
     def not_imported(self) -> list[tuple[str, str]]:
         """Each file column that is not imported (its header), with why; the letters of the
@@ -175,8 +186,9 @@ class Mapping:
         return [
             (
                 label,
-                f"the column '{self.repeated[label]}' ({letter(self.repeated_at[position])}) is "
-                f"imported as this already: this one ({letter(position)}) is not imported"
+                f"the column '{self.repeated_at[position][1]}' "
+                f"({letter(self.repeated_at[position][0])}) is imported as this already: this "
+                f"one ({letter(position)}) is not imported"
                 if position in self.repeated_at
                 else "this column is not a column of the import: map it or leave it out",
             )
@@ -285,16 +297,15 @@ def map_headers(
     wanted = _mapped(_labels(headers), given or {})
     positions: dict[int, str] = {}
     unknown: dict[int, str] = {}  # position → label
-    first: dict[str, tuple[str, int]] = {}  # column key → the file column that feeds it
-    repeated: dict[str, str] = {}
-    repeated_at: dict[int, int] = {}
+    first: dict[str, tuple[int, str]] = {}  # column key → the file column that feeds it
+    repeated_at: dict[int, tuple[int, str]] = {}
 
     def feed(position: int, label: str, key: str) -> None:
         if key in first:  # the first column of a key is imported, the others reported
-            repeated[label], repeated_at[position] = first[key]
+            repeated_at[position] = first[key]
             unknown[position] = label
         else:
-            first[key] = (label, position)
+            first[key] = (position, label)
             positions[position] = key
 
     labels = [(p, str(h or "").strip()) for p, h in enumerate(headers)]
@@ -321,11 +332,4 @@ def map_headers(
             unknown[position] = label
     present = set(positions.values())
     missing = [c for c in known if c.required and c.key not in present]
-    return Mapping(
-        dict(sorted(positions.items())),
-        [unknown[p] for p in sorted(unknown)],
-        missing,
-        repeated,
-        dict(sorted(unknown.items())),
-        repeated_at,
-    )
+    return Mapping(dict(sorted(positions.items())), missing, unknown, repeated_at)

@@ -266,18 +266,22 @@ def _last_row(head: bytes, handle: Any) -> int | None:
     """The last row a sheet that records no size has, by the numbers of its rows (read
     through, not parsed: about a second for a hundred megabytes of XML)."""
     last = None
-    data = head
-    while True:
-        cut = data.rfind(b"<")
-        complete, rest = (data[:cut], data[cut:]) if cut > 0 else (data, b"")
-        if found := _ROW.findall(complete):
+    for data in _xml_chunks(handle, head):
+        if found := _ROW.findall(data):
             last = int(found[-1])
-        chunk = handle.read(4 << 20)
-        if not chunk:
-            if found := _ROW.findall(rest):
-                last = int(found[-1])
-            return last
+    return last
+
+
+def _xml_chunks(handle: Any, head: bytes = b"") -> Iterator[bytes]:
+    """A sheet's XML (after `head`, read already) a few megabytes at a time, each chunk cut
+    before the last tag it begins, which starts the next chunk; the last chunk is the rest."""
+    rest = head
+    while chunk := handle.read(4 << 20):
         data = rest + chunk
+        cut = max(data.rfind(b"<"), 0)
+        yield data[:cut]
+        rest = data[cut:]
+    yield rest
 
 
 def _xlsx_rows(path: Path, whole: bool, width: int | None) -> Iterator[list[Any]]:
@@ -300,12 +304,8 @@ def _calamine_can_hold(archive: zipfile.ZipFile) -> bool:
         columns: set[bytes] = set()
         last_row = cells = references = 0
         plain = False  # SpreadsheetML without a namespace prefix, which the scan reads
-        rest = b""
         with archive.open(info) as handle:
-            while chunk := handle.read(4 << 20):
-                data = rest + chunk
-                cut = data.rfind(b"<")
-                data, rest = data[:cut], data[cut:]
+            for data in _xml_chunks(handle):
                 if b't="e"' in data:
                     return False
                 plain = plain or b"<sheetData" in data
@@ -316,7 +316,7 @@ def _calamine_can_hold(archive: zipfile.ZipFile) -> bool:
                     last_row = max(last_row, *map(int, rows))
                 references += len(found)
                 cells += data.count(b"<c ") + data.count(b"<c>")
-        if b't="e"' in rest or cells != references or not plain:
+        if cells != references or not plain:
             return False
         last_column = max((_column_number(c) for c in columns), default=0)
         if last_row * last_column > CALAMINE_MAX_CELLS:

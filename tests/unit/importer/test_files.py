@@ -703,7 +703,7 @@ def test_a_failure_of_the_scratch_file_fails_the_job_not_the_store(tmp_path):
     index = RowIndex(tmp_path / "index.sqlite")
     index.db.close()
     with pytest.raises(ScratchFileError) as raised:
-        index.finding()
+        index.reserved_after(0, 0, 1)
     assert isinstance(raised.value, OSError) and not isinstance(raised.value, STORE_ERRORS)
     with pytest.raises(ScratchFileError):
         list(index.numbered())
