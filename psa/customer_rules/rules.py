@@ -334,6 +334,12 @@ def check_contact(data: dict[str, Any], errors: Errors, where: str = "contact") 
     return contact
 
 
+def number_of_another(number: str | None, business_id: str) -> str:
+    """The message of an import row that gives one business id and the number of a customer
+    with another: two companies, not one customer to update."""
+    return f"the number {number} is another customer's, whose business ID is {business_id}"
+
+
 def check_number(view: SettingsView, value: Any, errors: Errors) -> str | None:
     """A number given by hand; required in manual numbering."""
     if value in (None, ""):

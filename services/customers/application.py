@@ -21,6 +21,7 @@ from psa.customer_rules.rules import (
     check_details,
     check_number,
     check_relationship,
+    number_of_another,
 )
 from psa.customer_rules.settings_view import SettingsView
 from psa.errors import ConflictError, NotFoundError, NotReadyError, ValidationFailed
@@ -428,6 +429,7 @@ class CustomersApplication(ServiceApplication):
         created_before = self.existing(list(row_ids.values()))
         taken: set[int] = set()  # automatic numbers found taken by hand
         updated_rows: dict[UUID, int] = {}  # customer → the row of this batch that updates it
+        parents: dict[UUID, Any] = {}  # the parents of customers this batch creates or updates
 
         def failed(row: dict[str, Any], errors: Errors) -> None:
             column, message = errors[0]
@@ -508,6 +510,14 @@ class CustomersApplication(ServiceApplication):
                 )
                 failed(row, errors)
                 continue
+            if match is not None and matched_by == "number" and data.get("business_id"):
+                # Found by its number, but the row names another company: not the same customer.
+                found: Any = self.repository.get(match)
+                theirs = found.business_id
+                if theirs and theirs != data["business_id"]:
+                    errors.append(("number", number_of_another(given, theirs)))
+                    failed(row, errors)
+                    continue
             if match is not None:
                 if update_existing and match in updated_rows:
                     errors.append(
@@ -530,6 +540,10 @@ class CustomersApplication(ServiceApplication):
                         }
                     )
                     continue
+                if data.get("parent_id") and self._makes_loop(
+                    tenant_id, match, data["parent_id"], parents
+                ):
+                    errors.append(("parent_number", "would make the customer its own parent"))
                 updated = self._import_update(
                     view, actor, tenant_id, match, data, given, errors, row.get("given")
                 )
@@ -541,6 +555,7 @@ class CustomersApplication(ServiceApplication):
                     created.append(NumberIndex.taken(tenant_id, given, match))
                     updated.change_number(actor.pair, given)
                 aggregates.append(updated)
+                parents[match] = updated.parent_id
                 updated_rows[match] = row["row"]
                 outcomes.append(
                     {
@@ -585,6 +600,7 @@ class CustomersApplication(ServiceApplication):
                 request_key=row["key"],
             )
             numbers_in_batch[customer_number.casefold()] = customer_id
+            parents[customer_id] = details.get("parent_id")
             created += [event, NumberIndex.taken(tenant_id, customer_number, customer_id)]
             outcomes.append(
                 {
@@ -671,6 +687,27 @@ class CustomersApplication(ServiceApplication):
             return True
         customer: Any = self.repository.get(customer_id)
         return company_id in customer.relationships
+
+    def _makes_loop(
+        self, tenant_id: str, customer_id: UUID, parent_id: Any, pending: dict[UUID, Any]
+    ) -> bool:
+        """Whether `parent_id` is the customer or below it, with the parents a batch gives
+        (`pending`) in place of the stored ones."""
+        seen: set[UUID] = set()
+        current: UUID | None = UUID(str(parent_id))
+        while current is not None and current not in seen:
+            if current == customer_id:
+                return True
+            seen.add(current)
+            if current in pending:
+                above = pending[current]
+            else:
+                try:
+                    above = self.get_customer(tenant_id, current).parent_id
+                except NotFoundError:
+                    return False
+            current = UUID(str(above)) if above else None
+        return False
 
     def _number_owner(self, tenant_id: str, number: str) -> UUID | None:
         index_id = number_index_id(tenant_id, number)

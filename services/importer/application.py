@@ -24,7 +24,7 @@ from eventsourcing.persistence import IntegrityError
 
 from contracts.imports import import_row_customer_id
 from psa.application import ServiceApplication
-from psa.customer_rules.rules import missing_value
+from psa.customer_rules.rules import missing_value, number_of_another
 from psa.customer_rules.settings_view import SettingsView
 from psa.errors import ConflictError, NotFoundError
 from psa.streams.consumer import TRANSIENT_ERRORS
@@ -691,16 +691,11 @@ class ImporterApplication(ServiceApplication):
             check_chunk()
         errors.flush()
 
-        def unseen(row: int, column: str) -> None:
+        def refuse(row: int, column: str, message: str) -> None:
             failed_rows.add(row)
-            errors.add(
-                row,
-                checker.header(column),
-                f"a customer of another company of the group has this {_FOUND_BY[column]}, and "
-                "this company may not see it",
-            )
+            errors.add(row, checker.header(column), message)
 
-        self._find_customers(job, view, index, failed_rows, unseen)
+        self._find_customers(job, view, index, failed_rows, refuse)
         finding, by_number = RowSet(), RowSet()
         for row, _, column, _ in index.finds():
             finding.add(row)
@@ -1325,21 +1320,32 @@ class ImporterApplication(ServiceApplication):
         view: SettingsView,
         index: RowIndex,
         failed_rows: RowSet,
-        unseen: Callable[[int, str], None],
+        refuse: Callable[[int, str, str], None],
     ) -> None:
         """The valid rows that find a customer of the register, as the customers service
         finds it: by business id, else by number; kept in the index (`RowIndex.found`). A job
-        resumed after a restart finds the customers its own rows created: not others'. A row
-        that finds a customer the job's company may not see is `unseen` (row, what found it)."""
+        resumed after a restart finds the customers its own rows created: not others'. These
+        rows fail instead (`refuse`: row, column, message): one that finds a customer the
+        job's company may not see, and one whose number finds a customer with another business
+        id than the row's."""
         tenant = job.tenant_id
+
+        def unseen(row: int, column: str) -> None:
+            refuse(
+                row,
+                column,
+                f"a customer of another company of the group has this {_FOUND_BY[column]}, and "
+                "this company may not see it",
+            )
+
         by_business_id = RowSet()
         for chunk in index.keyed("business_id"):
             rows = [found for found in chunk if found[0] not in failed_rows]
-            owners = self._owners(tenant, "business_id", {value for _, value, _, _ in rows})
-            numbers = self._owners(tenant, "number_key", {n for _, _, n, _ in rows if n})
+            owners = self._owners(tenant, "business_id", {value for _, value, *_ in rows})
+            numbers = self._owners(tenant, "number_key", {n for _, _, n, *_ in rows if n})
             hidden = self._unseen(job, view, owners.values())
             found = []
-            for row, value, number, given in rows:
+            for row, value, number, given, _ in rows:
                 if (customer := owners.get(value)) is None:
                     continue
                 by_business_id.add(row)
@@ -1353,18 +1359,26 @@ class ImporterApplication(ServiceApplication):
             index.found(found)
         for chunk in index.keyed("number"):
             unfound = [
-                (row, value)
-                for row, value, _, _ in chunk
+                (row, value, given, business_id)
+                for row, value, _, given, business_id in chunk
                 if row not in failed_rows and row not in by_business_id
             ]
-            owners = self._owners(tenant, "number_key", {value for _, value in unfound})
+            owners = self._owners(tenant, "number_key", {value for _, value, *_ in unfound})
             hidden = self._unseen(job, view, owners.values())
+            # A row with a business id no customer has: its number's customer has another
+            # one, or none (then the row gives it).
+            theirs = self._business_ids(
+                tenant,
+                {owners[v][0] for _, v, _, business_id in unfound if business_id and v in owners},
+            )
             found = []
-            for row, value in unfound:
+            for row, value, given, business_id in unfound:
                 if (customer := owners.get(value)) is None or customer[0] == self._own(job, row):
                     continue
                 if customer[0] in hidden:
                     unseen(row, "number")
+                elif business_id and theirs.get(customer[0]):
+                    refuse(row, "number", number_of_another(given, theirs[customer[0]]))
                 else:
                     found.append((row, customer[0], "number", None))
             index.found(found)
@@ -1385,6 +1399,19 @@ class ImporterApplication(ServiceApplication):
             for customer, _, companies in owners
             if companies is not None and job.company_id not in companies.split(",")
         }
+
+    def _business_ids(self, tenant_id: str, customer_ids: Iterable[str]) -> dict[str, str]:
+        """The business ids of these customers of the register that have one."""
+        t = self.tables
+        with t.transaction(commit=False) as cursor:
+            rows = t.select_in(
+                cursor,
+                f"SELECT customer_id, business_id FROM {t.name('import_register')} "
+                "WHERE tenant_id = ? AND business_id IS NOT NULL AND customer_id IN ({marks})",
+                sorted(customer_ids),
+                (tenant_id,),
+            )
+            return {str(r["customer_id"]): r["business_id"] for r in rows}
 
     def _owners(
         self, tenant_id: str, column: str, values: Iterable[str]

@@ -216,12 +216,15 @@ class RowIndex:
             for (row,) in self.db.execute("SELECT row FROM row_key WHERE number IS NOT NULL"):
                 yield row
 
-    def keyed(self, column: str) -> Iterator[list[tuple[int, str, str | None, str | None]]]:
+    def keyed(
+        self, column: str
+    ) -> Iterator[list[tuple[int, str, str | None, str | None, str | None]]]:
         """Chunks of the rows with a business id (column "business_id") or a number, as
-        (row, the value, the row's number case-folded and as the row gives it)."""
+        (row, the value, the row's number case-folded and as the row gives it, its business
+        id)."""
         with _scratch():
             cursor = self.db.execute(
-                f"SELECT row, {column}, number, given_number FROM row_key "
+                f"SELECT row, {column}, number, given_number, business_id FROM row_key "
                 f"WHERE {column} IS NOT NULL ORDER BY row"
             )
             while chunk := cursor.fetchmany(CHUNK):

@@ -1319,3 +1319,77 @@ def test_each_error_found_when_a_row_is_executed_is_reported_in_its_own_column(
     errors = system.http.get(f"{IMPORTS}/{job['id']}/errors", headers=system.admin(tenant))
     found = sorted((e["row"], e["column"]) for e in errors.json()["items"])
     assert found == [(3, "Nimi"), (3, "Y-tunnus")]
+
+
+def test_a_row_whose_number_is_a_customer_with_another_business_id_fails(
+    system: System, tenant: Tenant, monkeypatch
+):
+    """Two companies' registers merged: a row with one business id and the number of a
+    customer with another is not that customer. It fails, in a dry run, without and with
+    update_existing, and the customer keeps its name and business id; a customer with no
+    business id is updated by its number and gets the row's."""
+    register = (
+        "Nimi;Y-tunnus;Asiakasnumero\r\nÄijälä Oy;0737546-2;1001\r\nNimetön Oy;;1002\r\n"
+    ).encode("cp1252")
+    assert imported(system, tenant, "rekisteri.csv", register)["created"] == 2
+    text = "Nimi;Y-tunnus;Asiakasnumero\r\nUusi Oy;1572860-0;1001\r\nNimetön Oy;2345678-0;1002\r\n"
+    message = "the number 1001 is another customer's, whose business ID is 0737546-2"
+    for options in ({"dry_run": True}, {}, {"update_existing": True}):
+        job = finished(
+            system,
+            tenant,
+            upload(
+                system,
+                tenant,
+                "u.csv",
+                text.encode(),
+                skip_errors=True,
+                **{"dry_run": False, **options},
+            ).json()["id"],
+        )
+        assert job["failed"] == 1, (options, job)
+        assert errors_by_cell(system, tenant, job)[(2, "Asiakasnumero")] == message
+    found = customers_of(system, tenant)
+    assert found["Äijälä Oy"]["business_id"] == "0737546-2"
+    assert "Uusi Oy" not in found
+    assert found["Nimetön Oy"]["business_id"] == "2345678-0"
+
+    # The customers service refuses it too, should the importer's register not know the
+    # business id yet.
+    from services.importer.application import ImporterApplication
+
+    monkeypatch.setattr(ImporterApplication, "_business_ids", lambda self, tenant_id, ids: {})
+    job = imported(system, tenant, "u2.csv", text.encode(), update_existing=True, skip_errors=True)
+    assert (job["updated"], job["failed"]) == (1, 1), job
+    assert errors_by_cell(system, tenant, job) == {(2, "Asiakasnumero"): message}
+    assert customers_of(system, tenant)["Äijälä Oy"]["business_id"] == "0737546-2"
+
+
+def test_an_update_that_would_make_a_loop_of_parents_with_the_register_fails(
+    system: System, tenant: Tenant
+):
+    """The customers service refuses a parent that is the customer itself or below it, as
+    it does a change through the API (the check sees loops inside the file only)."""
+    register = (
+        "Nimi;Asiakasnumero;Pääyksikön asiakasnumero\r\n"
+        "Pää Oy;1004;\r\nAla Oy;1003;1004\r\nAlempi Oy;1005;1003\r\n"
+    ).encode("cp1252")
+    assert imported(system, tenant, "rekisteri.csv", register)["created"] == 3
+    for text, created in (
+        ("Nimi;Asiakasnumero;Pääyksikön asiakasnumero\r\n;1004;1003\r\n", 0),  # each other's
+        ("Nimi;Asiakasnumero;Pääyksikön asiakasnumero\r\n;1004;1005\r\n", 0),  # below its own
+        # below a customer the same file creates under its sub-unit
+        ("Nimi;Asiakasnumero;Pääyksikön asiakasnumero\r\nUusi Oy;1006;1005\r\n;1004;1006\r\n", 1),
+    ):
+        job = imported(
+            system, tenant, "u.csv", text.encode(), update_existing=True, skip_errors=True
+        )
+        assert (job["created"], job["updated"], job["failed"]) == (created, 0, 1), job
+        assert list(errors_by_cell(system, tenant, job).values()) == [
+            "would make the customer its own parent"
+        ]
+    found = customers_of(system, tenant)
+    ids = {name: c["id"] for name, c in found.items()}
+    assert found["Pää Oy"]["parent_id"] is None
+    assert found["Ala Oy"]["parent_id"] == ids["Pää Oy"]
+    assert found["Alempi Oy"]["parent_id"] == ids["Ala Oy"]

@@ -683,10 +683,10 @@ def test_the_check_finds_repeated_business_ids_and_numbers_across_chunks(tmp_pat
     # A number is found case-insensitively; the row's own spelling is kept for messages.
     assert [chunk for chunk in index.keyed("number")] == [
         [
-            (2, "100", "100", "100"),
-            (3, "a1", "a1", "A1"),
-            (4, "a1", "a1", "a1"),
-            (5, "a1", "a1", "A1"),
+            (2, "100", "100", "100", "0737546-2"),
+            (3, "a1", "a1", "A1", None),
+            (4, "a1", "a1", "a1", "0737546-2"),
+            (5, "a1", "a1", "A1", None),
         ]
     ]
     index.close()
