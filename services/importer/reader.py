@@ -207,11 +207,37 @@ def _delimiter(text: str) -> str:
 
 
 def _csv_rows(sheet: Sheet) -> Iterator[list[Any]]:
+    """The records of a CSV. A quote (") opened by mistake takes in the lines up to the next
+    quote as one value: a value over several lines that holds a line with a whole row's
+    delimiters is such a quote, and fails the file naming its line (its rows would otherwise
+    be lost silently, or the value would outgrow the reader's limit far below)."""
+    delimiter = sheet.delimiter or ";"
+    row_like = max(1, (sheet.width or 1) - 1)  # delimiters of a line that is a row
     with sheet.path.open(encoding=sheet.encoding, errors="replace", newline="") as handle:
+        reader = csv.reader(handle, delimiter=delimiter)
+        start = 1  # the line the record being read starts on
         try:
-            yield from csv.reader(handle, delimiter=sheet.delimiter or ";")
+            for record in reader:
+                if reader.line_num > start and any(
+                    line.count(delimiter) >= row_like
+                    for value in record
+                    for line in value.splitlines()[1:]
+                ):
+                    raise FileProblem(
+                        f'line {start}: a quote (") opens a value that takes in the lines up to '
+                        f"line {reader.line_num} as if they were one cell; remove or close it"
+                    )
+                yield record
+                start = reader.line_num + 1
         except csv.Error as error:
-            raise FileProblem(f"the CSV cannot be read: {error}") from None
+            hint = (
+                '; a quote (") there may open a value that is never closed'
+                if "field larger" in str(error)
+                else ""
+            )
+            raise FileProblem(
+                f"the CSV cannot be read from line {start} on: {error}{hint}"
+            ) from None
 
 
 def _lines(path: Path) -> int:

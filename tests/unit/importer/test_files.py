@@ -768,3 +768,32 @@ def test_fields_whose_names_differ_only_by_accents_are_each_found_by_their_own_s
     given = map_headers(["Nimi", "Päätös", "Paatos"], known, {"Paatos": "field:f-paa"})
     assert given.positions == {0: "name", 2: "field:f-paa"}
     assert given.unknown == ["Päätös"] and given.repeated == {"Päätös": "Paatos"}
+
+
+def test_a_stray_quote_fails_the_file_naming_its_line_instead_of_losing_rows(tmp_path):
+    """A quote opened by mistake takes the lines up to the next quote in as one value: the
+    rows there would be lost, so the file fails, naming the line the quote is on."""
+    text = 'Nimi;Y-tunnus\nEka Oy;9700000-6\n"Toka Oy;9700001-4\nKolmas Oy;9700002-2\nNeljäs Oy;\n'
+    with pytest.raises(FileProblem) as raised:
+        rows_of(write(tmp_path, "lainaus.csv", text.encode()))
+    assert raised.value.errors == [
+        (
+            "file",
+            'line 3: a quote (") opens a value that takes in the lines up to line 5 as if they '
+            "were one cell; remove or close it",
+        )
+    ]
+    # In a large file the value outgrows the reader's limit first: the line is named too.
+    rows = "".join(f"Asiakas {n} Oy;Lahti\n" for n in range(10_000))
+    big = "Nimi;Postitoimipaikka\nEka Oy;Lahti\n" + '"Iso Oy;Lahti\n' + rows
+    with pytest.raises(FileProblem) as raised:
+        rows_of(write(tmp_path, "iso.csv", big.encode()))
+    ((column, message),) = raised.value.errors
+    assert column == "file"
+    assert message.startswith("the CSV cannot be read from line 3 on: field larger")
+    assert 'a quote (") there may open a value that is never closed' in message
+    # A value over lines without a row's delimiters in them is a value, as a quote meant.
+    text = 'Nimi,Katuosoite,Postitoimipaikka\n"Kivi Oy","Kauppakatu 1,\nB 4",Pori\n'
+    assert rows_of(write(tmp_path, "osoite.csv", text.encode()))[1] == [
+        (2, ["Kivi Oy", "Kauppakatu 1,\nB 4", "Pori"])
+    ]
