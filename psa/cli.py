@@ -458,7 +458,12 @@ if __name__ == "__main__":  # pragma: no cover
 def import_file(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help=".xlsx or .csv")],
     token: TokenOption = None,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Check the rows only")] = False,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run", help="Check the rows only (with --wait: exit 1 if a row has errors)"
+        ),
+    ] = False,
     skip_errors: Annotated[
         bool, typer.Option("--skip-errors", help="Import the valid rows, report the others")
     ] = False,
@@ -504,8 +509,8 @@ def import_file(
         err.print(f"Errors by row: [bold]{report}[/]")
     elif wait:
         report.unlink(missing_ok=True)  # an earlier run's report would tell of errors gone
-    if job["status"] == "failed":
-        raise typer.Exit(1)
+    if job["status"] == "failed" or (wait and dry_run and job.get("failed")):
+        raise typer.Exit(1)  # as a check does: a dry run that found errors fails
 
 
 @app.command("retry-import")
@@ -561,11 +566,18 @@ def _follow(config: Config, token: str, job: dict[str, Any]) -> dict[str, Any]:
 
 
 def _summary(job: dict[str, Any]) -> None:
-    table = Table(title="Import", show_header=False)
+    dry_run = bool(job.get("options", {}).get("dry_run"))
+    table = Table(
+        title="Import, dry run: nothing was created or changed" if dry_run else "Import",
+        show_header=False,
+    )
     table.add_row("id", job["id"])
     table.add_row("status", job["status"])
     for key in ("total_rows", "processed", "created", "updated", "skipped", "failed"):
-        table.add_row(key.replace("_", " "), str(job[key]))
+        label = key.replace("_", " ")
+        if dry_run and key in ("created", "updated", "skipped"):
+            label = f"would be {label}"
+        table.add_row(label, str(job[key]))
     if job.get("unknown_columns"):
         table.add_row("columns not imported", ", ".join(job["unknown_columns"]))
     if job.get("problem"):

@@ -232,7 +232,15 @@ def test_psa_import_follows_the_job_and_writes_the_error_report_next_to_the_file
     retry = psa(env, "retry-import", job["id"], "--token", token, ok=False)
     assert retry.returncode == 1
     assert "nothing to send again" in retry.stderr + retry.stdout
+    # A dry run says so, and fails as a check does when a row has errors.
+    dry = psa(env, "import", str(register), "--token", token, "--dry-run", "--wait", ok=False)
+    assert dry.returncode == 1
+    assert "dry run: nothing was created" in dry.stdout and "would be created" in dry.stdout
     # The file mended, its import has no errors: the report of the earlier one is gone.
     register.write_bytes("Nimi\r\nNeljäs Oy\r\n".encode("cp1252"))
+    assert (
+        "would be created"
+        in psa(env, "import", str(register), "--token", token, "--dry-run", "--wait").stdout
+    )
     psa(env, "import", str(register), "--token", token, "--wait", "--json")
     assert not (tmp_path / "asiakkaat.virheet.csv").exists()
