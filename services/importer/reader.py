@@ -253,13 +253,13 @@ def _lines(path: Path) -> int:
     return ends + (1 if last and last not in b"\r\n" else 0)
 
 
-_SHEET = re.compile(rb'<(?:\w+:)?sheet\b[^>]*?\br:id="([^"]+)"')
+_SHEET = re.compile(rb"<(?:\w+:)?sheet\b[^>]*>")
 _RELATIONSHIP = re.compile(rb"<(?:\w+:)?Relationship\b[^>]*>")
 _DIMENSION = re.compile(rb'<(?:\w+:)?dimension\s+ref="[A-Z]{1,3}[0-9]+(?::[A-Z]{1,3}([0-9]+))?"')
 
 
 def _recorded_last_row(archive: zipfile.ZipFile) -> int | None:
-    """The last row of the workbook's first worksheet as the sheet records it (its
+    """The last row of the workbook's first visible worksheet as the sheet records it (its
     `<dimension>`), without reading the sheet's cells."""
     try:
         workbook = archive.read("xl/workbook.xml")
@@ -271,18 +271,23 @@ def _recorded_last_row(archive: zipfile.ZipFile) -> int | None:
         found = dict(re.findall(rb'(\w+)="([^"]*)"', tag))
         if b"Id" in found and b"Target" in found:
             targets[found[b"Id"]] = found[b"Target"].decode().lstrip("/").removeprefix("xl/")
-    for relationship in _SHEET.findall(workbook):
-        target = targets.get(relationship, "")
+    sheets = []  # (hidden, its part) of each worksheet, in the workbook's order
+    for tag in _SHEET.findall(workbook):
+        found = dict(re.findall(rb'([\w:]+)="([^"]*)"', tag))
+        target = targets.get(found.get(b"r:id", b""), "")
         if target.startswith("worksheets/"):
-            try:
-                with archive.open("xl/" + target) as handle:
-                    head = handle.read(64 * 1024)
-                    if (match := _DIMENSION.search(head)) is not None:
-                        return int(match.group(1) or 1)
-                    return _last_row(head, handle)
-            except KeyError:
-                return None
-    return None
+            sheets.append((found.get(b"state", b"visible") != b"visible", target))
+    if not sheets:
+        return None
+    _, target = min(sheets, key=lambda sheet: sheet[0])  # the first one shown
+    try:
+        with archive.open("xl/" + target) as handle:
+            head = handle.read(64 * 1024)
+            if (match := _DIMENSION.search(head)) is not None:
+                return int(match.group(1) or 1)
+            return _last_row(head, handle)
+    except KeyError:
+        return None
 
 
 _ROW = re.compile(rb'<(?:\w+:)?row\b[^>]*?\br="([0-9]+)"')
@@ -363,14 +368,11 @@ def _calamine_rows(path: Path) -> Iterator[list[Any]]:
     try:
         workbook = CalamineWorkbook.from_path(str(path))
         try:
-            names = [
-                sheet.name
-                for sheet in workbook.sheets_metadata
-                if str(sheet.typ).endswith("WorkSheet")
-            ]
-            if not names:
+            sheets = [s for s in workbook.sheets_metadata if str(s.typ).endswith("WorkSheet")]
+            if not sheets:
                 raise FileProblem("the workbook has no worksheet")
-            sheet = workbook.get_sheet_by_name(names[0])
+            shown = [s for s in sheets if str(s.visible).endswith(".Visible")]
+            sheet = workbook.get_sheet_by_name((shown or sheets)[0].name)
             # Rows from row 1; columns from the first that has a value: put back those before.
             before = [None] * sheet.start[1] if sheet.start else []
             rows = sheet.iter_rows()
@@ -413,7 +415,8 @@ def _openpyxl_rows(path: Path, width: int | None = None) -> Iterator[list[Any]]:
         except Exception as error:  # openpyxl raises many kinds for a broken file
             raise FileProblem(f"the workbook is broken: {error}") from None
         try:
-            worksheet = workbook.worksheets[0]
+            shown = [w for w in workbook.worksheets if w.sheet_state == "visible"]
+            worksheet = (shown or workbook.worksheets)[0]
             for values in worksheet.iter_rows(values_only=True, max_col=width):
                 yield list(values)
         except Exception as error:  # a sheet broken further in

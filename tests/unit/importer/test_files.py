@@ -797,3 +797,32 @@ def test_a_stray_quote_fails_the_file_naming_its_line_instead_of_losing_rows(tmp
     assert rows_of(write(tmp_path, "osoite.csv", text.encode()))[1] == [
         (2, ["Kivi Oy", "Kauppakatu 1,\nB 4", "Pori"])
     ]
+
+
+@pytest.mark.parametrize("whole", [True, False])
+def test_a_workbook_is_read_from_its_first_visible_sheet(tmp_path, monkeypatch, whole):
+    """A hidden sheet (an old version kept out of sight, say) is not what the user sees: the
+    first visible one is imported, read whole or streamed, and its rows are estimated."""
+    from services.importer import reader
+
+    if not whole:
+        monkeypatch.setattr(reader, "CALAMINE_MAX_XML", 0)
+    workbook = Workbook()
+    old = workbook.active
+    old.title, old.sheet_state = "Vanha", "hidden"
+    old.append(["Nimi", "Y-tunnus"])
+    for index in range(10):
+        old.append([f"Vanha {index} Oy", None])
+    shown = workbook.create_sheet("Asiakkaat")
+    shown.append(["Nimi", "Y-tunnus"])
+    shown.append(["Näkyvä Oy", "0737546-2"])
+    workbook.active = 1
+    path = tmp_path / "piilotettu.xlsx"
+    workbook.save(path)
+    sheet = open_sheet(path, path.name)
+    assert sheet.whole is whole
+    assert (sheet.headers(), list(sheet.rows())) == (
+        ["Nimi", "Y-tunnus"],
+        [(2, ["Näkyvä Oy", "0737546-2"])],
+    )
+    assert sheet.estimated_rows() == 1
