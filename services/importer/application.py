@@ -162,6 +162,10 @@ def _automatic(number: str | None) -> bool:
     )
 
 
+def _filled(value: Any) -> bool:
+    return value is not None and str(value).strip() != ""
+
+
 def _match_errors(
     finds: Iterable[tuple[int, str, str, str | None]],
 ) -> Iterator[tuple[int, str, str]]:
@@ -778,12 +782,26 @@ class ImporterApplication(ServiceApplication):
     def _rows(
         sheet: Any, positions: dict[int, str], checker: RowChecker
     ) -> Iterator[tuple[int, Any]]:
+        from openpyxl.utils import get_column_letter
+
         width = sheet.width or 0
+        # Columns without a header before the last one with a header: a value in one would
+        # be dropped unseen.
+        unnamed = [i for i, v in enumerate((sheet.first_row or ())[:width]) if not _filled(v)]
         for number, values in sheet.rows():
             checked = checker.check(
                 number,
                 {key: values[i] if i < len(values) else None for i, key in positions.items()},
             )
+            for i in unnamed:
+                if i < len(values) and _filled(values[i]):
+                    checked.errors.append(
+                        (
+                            get_column_letter(i + 1),
+                            "the column has no header, so its value is not imported: give the "
+                            "column a header, or leave the value out",
+                        )
+                    )
             if width and len(values) > width and (why := sheet.overflow(values)):
                 checked.errors.append((str(sheet.first_row[width - 1]), why))
             yield number, checked

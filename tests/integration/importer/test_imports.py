@@ -1393,3 +1393,18 @@ def test_an_update_that_would_make_a_loop_of_parents_with_the_register_fails(
     assert found["Pää Oy"]["parent_id"] is None
     assert found["Ala Oy"]["parent_id"] == ids["Pää Oy"]
     assert found["Alempi Oy"]["parent_id"] == ids["Ala Oy"]
+
+
+def test_a_value_in_a_column_without_a_header_is_an_error_of_its_row(
+    system: System, tenant: Tenant
+):
+    """A column left without a header (or under a header merged over two columns) is not
+    a column of the import: its values are not dropped unseen."""
+    data = b"Nimi,Y-tunnus,,Katuosoite\r\nA Oy,,orpo arvo,Katu 1\r\nB Oy,,,Katu 2\r\n"
+    job = imported(system, tenant, "tyhja.csv", data, skip_errors=True)
+    assert (job["created"], job["failed"]) == (1, 1), job
+    assert errors_by_cell(system, tenant, job) == {
+        (2, "C"): "the column has no header, so its value is not imported: give the column a "
+        "header, or leave the value out"
+    }
+    assert set(customers_of(system, tenant)) == {"B Oy"}
