@@ -34,6 +34,11 @@ CALAMINE_MAX_XML = 32 * 1024 * 1024
 CALAMINE_MAX_CELLS = 2_000_000
 
 
+# What a cell holds whose formula has no computed value (a workbook written by a program,
+# not saved by a spreadsheet program): the checks report it as an error of the cell.
+FORMULA_WITHOUT_VALUE = "#FORMULA WITHOUT VALUE"
+
+
 class FileProblem(ValidationFailed):
     """The file as a whole cannot be read: the import fails before any row."""
 
@@ -57,9 +62,14 @@ class Sheet:
         """(row number as a spreadsheet shows it, values); the header is row 1."""
         width = self.width
         rows = _csv_rows(self) if self.format == "csv" else _xlsx_rows(self.path, self.whole, width)
+        # A workbook read whole has none (`_calamine_can_hold`).
+        unvalued = _unvalued_formulas(self.path) if self.format == "xlsx" and not self.whole else {}
         for number, values in enumerate(rows, start=1):
             if number == 1:
                 continue
+            for column in unvalued.get(number, ()):
+                if column < len(values):
+                    values = [*values[:column], FORMULA_WITHOUT_VALUE, *values[column + 1 :]]
             # Empty cells past the header are dropped; a CSV row with values there is kept
             # whole, for the checks to report (`overflow`).
             if (
@@ -261,6 +271,51 @@ _DIMENSION = re.compile(rb'<(?:\w+:)?dimension\s+ref="[A-Z]{1,3}[0-9]+(?::[A-Z]{
 def _recorded_last_row(archive: zipfile.ZipFile) -> int | None:
     """The last row of the workbook's first visible worksheet as the sheet records it (its
     `<dimension>`), without reading the sheet's cells."""
+    target = _first_shown_sheet(archive)
+    if target is None:
+        return None
+    try:
+        with archive.open(target) as handle:
+            head = handle.read(64 * 1024)
+            if (match := _DIMENSION.search(head)) is not None:
+                return int(match.group(1) or 1)
+            return _last_row(head, handle)
+    except KeyError:
+        return None
+
+
+_UNVALUED = re.compile(
+    rb'<c r="([A-Z]{1,3})([0-9]{1,7})"[^>]*>(?:<f[^>]*/>|<f[^>]*>[^<]*</f>)(?:<v\s*/>|<v></v>)?</c>'
+)
+MAX_UNVALUED = 10_000  # cells noted; a sheet of more fails more rows than anyone reads
+
+
+def _unvalued_formulas(path: Path) -> dict[int, list[int]]:
+    """The cells of the workbook's first visible worksheet whose formula has no computed
+    value: row → column positions (from 0)."""
+    found: dict[int, list[int]] = {}
+    try:
+        with zipfile.ZipFile(path) as archive:
+            target = _first_shown_sheet(archive)
+            if target is None:
+                return found
+            with archive.open(target) as handle:
+                noted = 0
+                for data in _xml_chunks(handle):
+                    if b"<f" not in data:
+                        continue
+                    for letters, row in _UNVALUED.findall(data):
+                        found.setdefault(int(row), []).append(_column_number(letters) - 1)
+                        noted += 1
+                        if noted >= MAX_UNVALUED:
+                            return found
+    except (zipfile.BadZipFile, OSError, EOFError, KeyError):
+        return found
+    return found
+
+
+def _first_shown_sheet(archive: zipfile.ZipFile) -> str | None:
+    """The part of the workbook's first visible worksheet (the first one if none is)."""
     try:
         workbook = archive.read("xl/workbook.xml")
         relationships = archive.read("xl/_rels/workbook.xml.rels")
@@ -280,14 +335,7 @@ def _recorded_last_row(archive: zipfile.ZipFile) -> int | None:
     if not sheets:
         return None
     _, target = min(sheets, key=lambda sheet: sheet[0])  # the first one shown
-    try:
-        with archive.open("xl/" + target) as handle:
-            head = handle.read(64 * 1024)
-            if (match := _DIMENSION.search(head)) is not None:
-                return int(match.group(1) or 1)
-            return _last_row(head, handle)
-    except KeyError:
-        return None
+    return "xl/" + target
 
 
 _ROW = re.compile(rb'<(?:\w+:)?row\b[^>]*?\br="([0-9]+)"')
@@ -337,7 +385,7 @@ def _calamine_can_hold(archive: zipfile.ZipFile) -> bool:
         plain = False  # SpreadsheetML without a namespace prefix, which the scan reads
         with archive.open(info) as handle:
             for data in _xml_chunks(handle):
-                if b't="e"' in data:
+                if b't="e"' in data or (b"<f" in data and _UNVALUED.search(data)):
                     return False
                 plain = plain or b"<sheetData" in data
                 found = _CELL_REFERENCE.findall(data)

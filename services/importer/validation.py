@@ -18,6 +18,7 @@ from psa.customer_rules.rules import (
 from psa.customer_rules.settings_view import SettingsView
 
 from .columns import Column, header_key
+from .reader import FORMULA_WITHOUT_VALUE
 
 KINDS = {
     "yritys": "company",
@@ -186,7 +187,9 @@ class RowChecker:
                 suspect = True
         for key, value in values.items() if suspect else ():
             if type(value) is str:
-                if value[:1] == "#" and value in SPREADSHEET_ERRORS:
+                if value[:1] == "#" and (
+                    value in SPREADSHEET_ERRORS or value == FORMULA_WITHOUT_VALUE
+                ):
                     failed_formulas.append(key)
                 elif self.lossy and "\ufffd" in value:
                     errors.append(
@@ -195,7 +198,15 @@ class RowChecker:
         if failed_formulas:
             values = dict(values)
             for key in failed_formulas:
-                errors.append((key, f"the cell holds the spreadsheet error {values[key]}"))
+                errors.append(
+                    (
+                        key,
+                        "the cell's formula has no computed value (the workbook was not saved "
+                        "by a spreadsheet program): save it in one, or give the value"
+                        if values[key] == FORMULA_WITHOUT_VALUE
+                        else f"the cell holds the spreadsheet error {values[key]}",
+                    )
+                )
                 values[key] = None
         data: dict[str, Any] = {"name": _text(values.get("name")) or None}
         kind_text = _text(values.get("kind"))

@@ -1408,3 +1408,29 @@ def test_a_value_in_a_column_without_a_header_is_an_error_of_its_row(
         "header, or leave the value out"
     }
     assert set(customers_of(system, tenant)) == {"B Oy"}
+
+
+def test_a_formula_without_a_computed_value_is_an_error_of_its_cell(system: System, tenant: Tenant):
+    """A workbook written by a program, not saved by a spreadsheet program, has formulas
+    without values: their cells are not taken as empty (the row would get an automatic
+    number, say) but reported."""
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(["Nimi", "Asiakasnumero"])
+    sheet.append(["Kaava Oy", "=1000+6"])
+    sheet.append(["Arvo Oy", 7001])
+    sheet.append([None, "=1/0"])  # a row of nothing else is not a blank line either
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    job = imported(system, tenant, "kaavat.xlsx", buffer.getvalue(), skip_errors=True)
+    assert (job["created"], job["failed"]) == (1, 2), job
+    message = (
+        "the cell's formula has no computed value (the workbook was not saved by a spreadsheet "
+        "program): save it in one, or give the value"
+    )
+    found = errors_by_cell(system, tenant, job)
+    assert found[(2, "Asiakasnumero")] == found[(4, "Asiakasnumero")] == message, found
+    assert set(found) == {(2, "Asiakasnumero"), (4, "Asiakasnumero"), (4, "Nimi")}, found
+    assert [c["number"] for c in customers_of(system, tenant).values()] == ["7001"]
