@@ -253,20 +253,8 @@ class CustomersApplication(ServiceApplication):
         if not self._seen_by(view, parent.id, actor.company_id):
             errors.append(("parent_id", "no such customer"))
             return
-        # A customer may not be its own ancestor.
-        seen: set[str] = set()
-        current: Customer | None = parent
-        while current is not None:
-            if customer_id is not None and current.id == customer_id:
-                errors.append(("parent_id", "would make the customer its own parent"))
-                return
-            if str(current.id) in seen or current.parent_id is None:
-                return
-            seen.add(str(current.id))
-            try:
-                current = self.get_customer(tenant_id, UUID(current.parent_id))
-            except NotFoundError:
-                return
+        if customer_id is not None and self._makes_loop(tenant_id, customer_id, parent.id):
+            errors.append(("parent_id", "would make the customer its own parent"))
 
     # ---------------------------------------------------------------- update
     def update_customer(
@@ -689,10 +677,15 @@ class CustomersApplication(ServiceApplication):
         return company_id in customer.relationships
 
     def _makes_loop(
-        self, tenant_id: str, customer_id: UUID, parent_id: Any, pending: dict[UUID, Any]
+        self,
+        tenant_id: str,
+        customer_id: UUID,
+        parent_id: Any,
+        pending: dict[UUID, Any] | None = None,
     ) -> bool:
-        """Whether `parent_id` is the customer or below it, with the parents a batch gives
-        (`pending`) in place of the stored ones."""
+        """Whether `parent_id` is the customer or below it (a customer may not be its own
+        ancestor), with the parents a batch gives (`pending`) in place of the stored ones."""
+        pending = pending or {}
         seen: set[UUID] = set()
         current: UUID | None = UUID(str(parent_id))
         while current is not None and current not in seen:

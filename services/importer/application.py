@@ -32,7 +32,7 @@ from psa.tables import Tables, lock_tracking, track
 
 from .columns import columns, map_headers
 from .domainmodel import FINAL, ImportBatch, ImportJob, batch_id
-from .reader import FileProblem, open_sheet
+from .reader import FileProblem, filled, open_sheet
 from .rowindex import CHUNK, Hierarchy, RowIndex, RowSet
 from .validation import RowChecker, duplicate_key, rule_column
 
@@ -160,10 +160,6 @@ def _automatic(number: str | None) -> bool:
     return (
         number is not None and number.isascii() and number.isdigit() and number == str(int(number))
     )
-
-
-def _filled(value: Any) -> bool:
-    return value is not None and str(value).strip() != ""
 
 
 def _match_errors(
@@ -787,14 +783,14 @@ class ImporterApplication(ServiceApplication):
         width = sheet.width or 0
         # Columns without a header before the last one with a header: a value in one would
         # be dropped unseen.
-        unnamed = [i for i, v in enumerate((sheet.first_row or ())[:width]) if not _filled(v)]
+        unnamed = [i for i, v in enumerate((sheet.first_row or ())[:width]) if not filled(v)]
         for number, values in sheet.rows():
             checked = checker.check(
                 number,
                 {key: values[i] if i < len(values) else None for i, key in positions.items()},
             )
             for i in unnamed:
-                if i < len(values) and _filled(values[i]):
+                if i < len(values) and filled(values[i]):
                     checked.errors.append(
                         (
                             get_column_letter(i + 1),
@@ -1418,8 +1414,10 @@ class ImporterApplication(ServiceApplication):
             if companies is not None and job.company_id not in companies.split(",")
         }
 
-    def _business_ids(self, tenant_id: str, customer_ids: Iterable[str]) -> dict[str, str]:
+    def _business_ids(self, tenant_id: str, customer_ids: set[str]) -> dict[str, str]:
         """The business ids of these customers of the register that have one."""
+        if not customer_ids:  # most chunks: no transaction at all
+            return {}
         t = self.tables
         with t.transaction(commit=False) as cursor:
             rows = t.select_in(

@@ -15,6 +15,7 @@ from __future__ import annotations
 import codecs
 import csv
 import datetime
+import html
 import io
 import re
 import zipfile
@@ -37,6 +38,11 @@ CALAMINE_MAX_CELLS = 2_000_000
 # What a cell holds whose formula has no computed value (a workbook written by a program,
 # not saved by a spreadsheet program): the checks report it as an error of the cell.
 FORMULA_WITHOUT_VALUE = "#FORMULA WITHOUT VALUE"
+
+
+def filled(value: Any) -> bool:
+    """Whether a cell has a value (not empty, nor only spaces)."""
+    return value is not None and str(value).strip() != ""
 
 
 class FileProblem(ValidationFailed):
@@ -69,16 +75,12 @@ class Sheet:
                 continue
             for column in unvalued.get(number, ()):
                 if column < len(values):
-                    values = [*values[:column], FORMULA_WITHOUT_VALUE, *values[column + 1 :]]
+                    values[column] = FORMULA_WITHOUT_VALUE  # a row of its own (`_openpyxl_rows`)
             # Empty cells past the header are dropped; a CSV row with values there is kept
             # whole, for the checks to report (`overflow`).
-            if (
-                width is not None
-                and len(values) > width
-                and all(v is None or str(v).strip() == "" for v in values[width:])
-            ):
+            if width is not None and len(values) > width and not any(map(filled, values[width:])):
                 values = values[:width]
-            if all(v is None or str(v).strip() == "" for v in values):
+            if not any(map(filled, values)):
                 continue  # blank lines are not rows
             yield number, values
 
@@ -315,7 +317,24 @@ def _unvalued_formulas(path: Path) -> dict[int, list[int]]:
 
 
 def _first_shown_sheet(archive: zipfile.ZipFile) -> str | None:
-    """The part of the workbook's first visible worksheet (the first one if none is)."""
+    """The part of the workbook's first visible worksheet (`_shown_sheet`)."""
+    shown = _shown_sheet(archive)
+    return None if shown is None else shown[1]
+
+
+def _shown_sheet_name(path: Path) -> str | None:
+    """The name of the workbook's first visible worksheet (`_shown_sheet`)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            shown = _shown_sheet(archive)
+    except (zipfile.BadZipFile, OSError, EOFError):
+        return None
+    return None if shown is None else shown[0]
+
+
+def _shown_sheet(archive: zipfile.ZipFile) -> tuple[str, str] | None:
+    """The name and part of the sheet an import reads: the workbook's first visible
+    worksheet (the first one if none is). Every reading of a workbook reads this one."""
     try:
         workbook = archive.read("xl/workbook.xml")
         relationships = archive.read("xl/_rels/workbook.xml.rels")
@@ -326,16 +345,17 @@ def _first_shown_sheet(archive: zipfile.ZipFile) -> str | None:
         found = dict(re.findall(rb'(\w+)="([^"]*)"', tag))
         if b"Id" in found and b"Target" in found:
             targets[found[b"Id"]] = found[b"Target"].decode().lstrip("/").removeprefix("xl/")
-    sheets = []  # (hidden, its part) of each worksheet, in the workbook's order
+    sheets = []  # (hidden, name, part) of each worksheet, in the workbook's order
     for tag in _SHEET.findall(workbook):
         found = dict(re.findall(rb'([\w:]+)="([^"]*)"', tag))
         target = targets.get(found.get(b"r:id", b""), "")
         if target.startswith("worksheets/"):
-            sheets.append((found.get(b"state", b"visible") != b"visible", target))
+            name = html.unescape(found.get(b"name", b"").decode())
+            sheets.append((found.get(b"state", b"visible") != b"visible", name, "xl/" + target))
     if not sheets:
         return None
-    _, target = min(sheets, key=lambda sheet: sheet[0])  # the first one shown
-    return "xl/" + target
+    _, name, part = min(sheets, key=lambda sheet: sheet[0])  # the first one shown
+    return name, part
 
 
 _ROW = re.compile(rb'<(?:\w+:)?row\b[^>]*?\br="([0-9]+)"')
@@ -419,8 +439,9 @@ def _calamine_rows(path: Path) -> Iterator[list[Any]]:
             sheets = [s for s in workbook.sheets_metadata if str(s.typ).endswith("WorkSheet")]
             if not sheets:
                 raise FileProblem("the workbook has no worksheet")
-            shown = [s for s in sheets if str(s.visible).endswith(".Visible")]
-            sheet = workbook.get_sheet_by_name((shown or sheets)[0].name)
+            names = [s.name for s in sheets]
+            shown = _shown_sheet_name(path)
+            sheet = workbook.get_sheet_by_name(shown if shown in names else names[0])
             # Rows from row 1; columns from the first that has a value: put back those before.
             before = [None] * sheet.start[1] if sheet.start else []
             rows = sheet.iter_rows()
@@ -463,8 +484,8 @@ def _openpyxl_rows(path: Path, width: int | None = None) -> Iterator[list[Any]]:
         except Exception as error:  # openpyxl raises many kinds for a broken file
             raise FileProblem(f"the workbook is broken: {error}") from None
         try:
-            shown = [w for w in workbook.worksheets if w.sheet_state == "visible"]
-            worksheet = (shown or workbook.worksheets)[0]
+            shown = _shown_sheet_name(path)
+            worksheet = workbook[shown] if shown in workbook.sheetnames else workbook.worksheets[0]
             for values in worksheet.iter_rows(values_only=True, max_col=width):
                 yield list(values)
         except Exception as error:  # a sheet broken further in

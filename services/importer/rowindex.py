@@ -257,6 +257,7 @@ class RowIndex:
                 f"SELECT row, customer_id, column_key, taken_number FROM found ORDER BY {by}"
             )
 
+    # ---------------------------------------------------------------- reserved numbers
     def reserve(self, late: Iterable[tuple[int, int, int, str]]) -> int:
         """Keep the numbers later batches give: (stage, slot, row, number). Returns how many."""
         return self._write("INSERT INTO late VALUES (?, ?, ?, ?)", late)
