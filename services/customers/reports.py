@@ -5,17 +5,19 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import tempfile
 from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
+from psa.customer_rules.columns import KIND_NAMES, columns
 from psa.customer_rules.settings_view import SettingsView
-from psa.errors import DomainError
+from psa.errors import DomainError, NotFoundError
 from psa.spreadsheet import neutralize
 from psa.tables import Tables
 
-from .search import Query, Viewer, search
+from .search import Query, Viewer, search, visible_customer
 
 GROUPINGS = ("type", "group", "company_group", "kind")
 EXPORT_PAGE = 500
@@ -60,41 +62,101 @@ def _names(view: SettingsView, by: str) -> dict[str | None, str]:
 
 def _all(tables: Tables, view: SettingsView, viewer: Viewer, query: Query) -> Iterator[dict]:  # type: ignore[type-arg]
     """Every visible customer matching `query`, a page at a time (constant memory)."""
+    for page in _pages(tables, view, viewer, query):
+        yield from page
+
+
+def _pages(
+    tables: Tables, view: SettingsView, viewer: Viewer, query: Query
+) -> Iterator[list[dict[str, Any]]]:
     cursor = None
     while True:
         items, _, cursor = search(
             tables, view, viewer, replace(query, cursor=cursor, limit=EXPORT_PAGE)
         )
-        yield from items
+        yield items
         if cursor is None:
             return
 
 
+# The export's columns: the import's, so that an exported register can be edited and imported
+# back (with "update existing"); the contact person is not exported.
+EXPORT_COLUMNS = (
+    "number",
+    "name",
+    "kind",
+    "business_id",
+    "company_group",
+    "parent_number",
+    "street",
+    "postal_code",
+    "city",
+    "country",
+    "type",
+    "group",
+    "account_manager",
+    "team",
+    "customer_team",
+    "tags",
+)
+
+
+def _report_fields(view: SettingsView) -> list[dict[str, Any]]:
+    return [f for f in view.fields_in_order() if f["shown_in_reports"]]
+
+
 def export_header(view: SettingsView) -> list[str]:
-    fields = [f for f in view.fields_in_order() if f["shown_in_reports"]]
+    """The import's headers of the exported columns (an additional field named like a
+    standard column has the import's "(lisätieto)" after its name)."""
+    headers = {column.key: column.header for column in columns(view)}
     return [
-        "Asiakasnumero",
-        "Nimi",
-        "Tyyppi (laji)",
-        "Y-tunnus",
-        "Yritysryhmä",
-        "Pääyksikkö",
-        "Katuosoite",
-        "Postinumero",
-        "Kaupunki",
-        "Maa",
-        "Asiakastyyppi",
-        "Asiakasryhmä",
-        "Asiakasvastaava",
-        "Tiimi",
-        "Asiakastiimi",
-        "Tunnisteet",
-        *[f["name"] for f in fields],
+        *(headers[key] for key in EXPORT_COLUMNS),
+        *(headers.get(f"field:{f['id']}", f["name"]) for f in _report_fields(view)),
     ]
 
 
-def export_row(view: SettingsView, viewer: Viewer, customer: dict[str, Any]) -> list[str]:
-    """Shared details, the viewer's company's relationship, and the report fields."""
+def export_rows(
+    tables: Tables, view: SettingsView, viewer: Viewer, query: Query
+) -> Iterator[list[str]]:
+    """Every visible customer matching `query` as a row of the export, a page at a time."""
+    fields = _report_fields(view)
+    for page in _pages(tables, view, viewer, query):
+        parents = _parent_numbers(tables, view, viewer, page)
+        for customer in page:
+            yield export_row(view, viewer, customer, parents, fields)
+
+
+def _parent_numbers(
+    tables: Tables, view: SettingsView, viewer: Viewer, page: list[dict[str, Any]]
+) -> dict[str, str]:
+    """The numbers of the parents of a page's customers that the viewer may see."""
+    wanted = {c["parent_id"] for c in page if c.get("parent_id")}
+    if not wanted:
+        return {}
+    found: dict[str, str] = {}
+    statement = (
+        f"SELECT customer_id, document FROM {tables.name('customer_list')} "
+        "WHERE tenant_id = ? AND customer_id IN ({marks})"
+    )
+    with tables.transaction(commit=False) as cursor:
+        for row in tables.select_in(cursor, statement, sorted(wanted), (viewer.tenant_id,)):
+            try:
+                parent = visible_customer(view, viewer, json.loads(row["document"]))
+            except NotFoundError:
+                continue
+            found[str(row["customer_id"])] = parent["number"]
+    return found
+
+
+def export_row(
+    view: SettingsView,
+    viewer: Viewer,
+    customer: dict[str, Any],
+    parents: dict[str, str],
+    fields: list[dict[str, Any]],
+) -> list[str]:
+    """Shared details, the viewer's company's relationship, and the report fields, written
+    as the import reads them."""
     document = view.document
     own: dict[str, Any] = next(
         (r for r in customer["relationships"] if r["company_id"] == viewer.company_id), {}
@@ -104,10 +166,10 @@ def export_row(view: SettingsView, viewer: Viewer, customer: dict[str, Any]) -> 
     values: list[Any] = [
         customer["number"],
         customer["name"],
-        customer["kind"],
+        KIND_NAMES.get(customer["kind"], customer["kind"]),
         customer.get("business_id"),
         (document["company_groups"].get(customer.get("company_group_id") or "") or {}).get("name"),
-        customer.get("parent_id"),
+        parents.get(customer.get("parent_id") or ""),
         address.get("street"),
         address.get("postal_code"),
         address.get("city"),
@@ -119,10 +181,7 @@ def export_row(view: SettingsView, viewer: Viewer, customer: dict[str, Any]) -> 
         own.get("customer_team"),
         "; ".join(own.get("tags") or []),
     ]
-    fields = customer.get("fields") or {}
-    for field in view.fields_in_order():
-        if field["shown_in_reports"]:
-            values.append(_field_text(field, fields.get(field["id"])))
+    values += [_field_text(f, (customer.get("fields") or {}).get(f["id"])) for f in fields]
     return [neutralize(value) for value in values]
 
 
@@ -143,8 +202,8 @@ def csv_lines(tables: Tables, view: SettingsView, viewer: Viewer, query: Query) 
     writer = csv.writer(buffer, delimiter=";")
     buffer.write("\ufeff")
     writer.writerow(export_header(view))
-    for count, customer in enumerate(_all(tables, view, viewer, query), start=1):
-        writer.writerow(export_row(view, viewer, customer))
+    for count, row in enumerate(export_rows(tables, view, viewer, query), start=1):
+        writer.writerow(row)
         if count % 200 == 0:
             yield buffer.getvalue().encode()
             buffer.seek(0)
@@ -160,8 +219,8 @@ def xlsx_file(tables: Tables, view: SettingsView, viewer: Viewer, query: Query) 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("Asiakkaat")
     sheet.append(export_header(view))
-    for customer in _all(tables, view, viewer, query):
-        sheet.append(export_row(view, viewer, customer))
+    for row in export_rows(tables, view, viewer, query):
+        sheet.append(row)
     handle = tempfile.TemporaryFile()  # noqa: SIM115 - the response streams and closes it
     workbook.save(handle)
     handle.seek(0)

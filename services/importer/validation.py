@@ -16,6 +16,7 @@ from psa.customer_rules.rules import (
     check_relationship,
 )
 from psa.customer_rules.settings_view import SettingsView
+from psa.spreadsheet import FORMULA_START
 
 from .columns import Column, header_key
 from .reader import FORMULA_WITHOUT_VALUE
@@ -78,13 +79,31 @@ class CheckedRow:
 
 
 def _text(value: Any) -> str:
+    """A cell as text: a date cell as a Finnish date (with its time of day, if it has one),
+    and a value the customer export neutralised (`'=…`, so that no spreadsheet runs it as a
+    formula) without the apostrophe."""
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    if isinstance(value, datetime.datetime):
-        return value.date().isoformat()
-    return str(value).strip()
+    if isinstance(value, datetime.date):
+        return _finnish_date(value)
+    text = str(value)
+    if text.startswith("'") and text[1:].startswith(FORMULA_START):
+        text = text[1:]
+    return text.strip()
+
+
+def _finnish_date(value: datetime.date) -> str:
+    text = f"{value.day}.{value.month}.{value.year}"
+    if (
+        isinstance(value, datetime.datetime)
+        and value.time().replace(microsecond=0) != datetime.time()
+    ):
+        text += f" {value.hour}.{value.minute:02d}"
+        if value.second:
+            text += f".{value.second:02d}"
+    return text
 
 
 _FINLAND = {"suomi", "finland", "fi", "fin"}

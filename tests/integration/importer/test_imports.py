@@ -1434,3 +1434,86 @@ def test_a_formula_without_a_computed_value_is_an_error_of_its_cell(system: Syst
     assert found[(2, "Asiakasnumero")] == found[(4, "Asiakasnumero")] == message, found
     assert set(found) == {(2, "Asiakasnumero"), (4, "Asiakasnumero"), (4, "Nimi")}, found
     assert [c["number"] for c in customers_of(system, tenant).values()] == ["7001"]
+
+
+def test_an_exported_register_imports_back_unchanged_but_for_what_was_edited(
+    system: System, tenant: Tenant
+):
+    """The customer export writes the import's columns and values (kind, the parent's number,
+    an additional field named like a standard column, values neutralised against formulas),
+    so an admin can export, edit in a spreadsheet and import with update_existing."""
+    team = system.settings_change(tenant, "POST", "/fields", {"name": "Tiimi", "type": "text"})
+    since = system.settings_change(
+        tenant, "POST", "/fields", {"name": "Asiakkuus alkaen", "type": "date"}
+    )
+    system.settings_change(tenant, "POST", "/groups", {"name": "Avainasiakkaat"})
+    first = (
+        "Nimi;Asiakasnumero;Laji;Y-tunnus;Pääyksikön asiakasnumero;Postitoimipaikka;"
+        "Asiakasryhmä;Tiimi;Tiimi (lisätieto);Tunnisteet;Asiakkuus alkaen\r\n"
+        "Emo Oy;10;yritys;0737546-2;;Jyväskylä;Avainasiakkaat;Myynti;Sininen;+vip|avain;"
+        "1.3.2025\r\n"
+        "Tytär Oy;11;alihankkija;;10;Tampere;;;;-;\r\n"
+    )
+    created = imported(system, tenant, "alku.csv", first.encode())
+    assert (created["status"], created["created"]) == ("completed", 2), created
+    before = customers_of(system, tenant)
+    assert before["Emo Oy"]["fields"][team["id"]] == "Sininen"
+    assert before["Emo Oy"]["relationships"][0]["tags"] == ["+vip", "avain"]
+
+    headers = system.after_settings(system.admin(tenant))
+    exported = system.http.get(
+        "/api/v1/reports/customers/export", params={"format": "csv"}, headers=headers
+    )
+    assert exported.status_code == 200, exported.text
+    text = exported.content.decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text), delimiter=";"))
+    header = rows[0]
+    assert "Laji" in header and "Pääyksikön asiakasnumero" in header
+    assert "Tiimi" in header and "Tiimi (lisätieto)" in header
+    by_name = {row[header.index("Nimi")]: row for row in rows[1:]}
+    assert by_name["Tytär Oy"][header.index("Laji")] == "alihankkija"
+    assert by_name["Tytär Oy"][header.index("Pääyksikön asiakasnumero")] == "10"
+    assert by_name["Emo Oy"][header.index("Tunnisteet")] == "'+vip; avain"  # no formula
+
+    # Edited in a spreadsheet: one city changed. The import takes every column.
+    edited = text.replace("Tampere", "Turku").encode("utf-8-sig")
+    job = imported(system, tenant, "vienti.csv", edited, update_existing=True)
+    assert (job["status"], job["updated"], job["created"], job["failed"]) == (
+        "completed",
+        2,
+        0,
+        0,
+    ), job
+    assert job["unknown_columns"] == []
+    after = customers_of(system, tenant)
+
+    def essentials(customer: dict[str, Any]) -> Any:
+        (relationship,) = customer["relationships"]
+        return (
+            customer["id"],
+            customer["number"],
+            customer["kind"],
+            customer.get("business_id"),
+            customer.get("parent_id"),
+            customer["address"],
+            customer["fields"],
+            {k: relationship.get(k) for k in ("type_id", "group_id", "team", "tags")},
+        )
+
+    assert essentials(after["Emo Oy"]) == essentials(before["Emo Oy"])
+    assert after["Tytär Oy"]["address"]["city"] == "Turku"
+    before["Tytär Oy"]["address"]["city"] = "Turku"
+    assert essentials(after["Tytär Oy"]) == essentials(before["Tytär Oy"])
+    assert after["Emo Oy"]["fields"][since["id"]] == "2025-03-01"
+
+    # The XLSX export has the same columns and imports back as well.
+    workbook = system.http.get(
+        "/api/v1/reports/customers/export", params={"format": "xlsx"}, headers=headers
+    )
+    sheet = load_workbook(io.BytesIO(workbook.content)).active
+    assert [cell.value for cell in sheet[1]] == header
+    again = imported(system, tenant, "vienti.xlsx", workbook.content, update_existing=True)
+    assert (again["status"], again["updated"], again["failed"]) == ("completed", 2, 0), again
+    assert {name: essentials(c) for name, c in customers_of(system, tenant).items()} == {
+        name: essentials(c) for name, c in after.items()
+    }

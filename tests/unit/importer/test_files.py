@@ -826,3 +826,36 @@ def test_a_workbook_is_read_from_its_first_visible_sheet(tmp_path, monkeypatch, 
         [(2, ["Näkyvä Oy", "0737546-2"])],
     )
     assert sheet.estimated_rows() == 1
+
+
+def test_a_date_cell_in_a_text_column_reads_as_a_finnish_date_with_its_time():
+    """As a spreadsheet shows it, not as ISO; a time of day is kept (in a date field only the
+    day counts)."""
+    import datetime
+
+    settings = with_text_fields(("f-note", "Muistiinpano"))
+    checker = RowChecker(settings, "c1", columns(settings))
+    row = checker.check(
+        2,
+        {
+            "name": "Päivä Oy",
+            "team": datetime.datetime(2026, 11, 27),
+            "field:f-note": datetime.datetime(2026, 1, 2, 9, 5),
+            "field:f-alku": datetime.datetime(2025, 3, 1, 8, 0),
+        },
+    )
+    assert row.errors == []
+    assert row.customer["relationship"]["team"] == "27.11.2026"
+    assert row.customer["fields"]["f-note"] == "2.1.2026 9.05"
+    assert row.customer["fields"]["f-alku"] == "2025-03-01"
+
+
+def test_a_value_the_export_neutralised_against_formulas_imports_as_it_was():
+    checker = RowChecker(view(), "c1", columns(view()))
+    row = checker.check(
+        2, {"name": "'=Yhtiö", "tags": "'+vip; avain", "team": "'Oma", "field:f-alku": "1.3.2025"}
+    )
+    assert row.errors == []
+    assert row.customer["name"] == "=Yhtiö"
+    assert row.customer["relationship"]["tags"] == ["+vip", "avain"]
+    assert row.customer["relationship"]["team"] == "'Oma"  # an apostrophe of its own is kept
