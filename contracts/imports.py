@@ -16,8 +16,9 @@ IMPORT_NAMESPACE = uuid5(NAMESPACE_URL, "urn:psa:customer-import-row")
 
 
 def import_row_customer_id(tenant_id: UUID | str, key: str) -> UUID:
-    """The id of the customer an import row creates, derived from the row's key, so a row
-    delivered twice can never create two customers (and the importer knows its own)."""
+    """The id of the customer an import row creates, derived from the row's key (or its
+    `identity`), so a row delivered twice can never create two customers (and the importer
+    knows its own)."""
     return uuid5(IMPORT_NAMESPACE, f"{tenant_id}:{key}")
 
 
@@ -42,6 +43,13 @@ class ImportRow(Contract):
         "`business_id`, `company_group_id`, `address.<part>`, `relationship.<key>`; "
         "additional fields are in `customer.fields` only when given). A customer the row "
         "updates takes these and keeps the rest. None: every non-empty value of `customer`.",
+    )
+    identity: str | None = Field(
+        None,
+        description="A row without a business id or a number: a digest of its values (and "
+        "the importing company). The customer it creates has an id derived from this instead "
+        "of `key`, so the same row imported again (by another job) finds that customer and is "
+        "skipped instead of creating a second one. None: the id derives from `key`.",
     )
 
 

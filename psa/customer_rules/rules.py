@@ -340,6 +340,15 @@ def number_of_another(number: str | None, business_id: str) -> str:
     return f"the number {number} is another customer's, whose business ID is {business_id}"
 
 
+def imported_before(number: str) -> str:
+    """The message of an import row without a business id or number whose values an earlier
+    import of the company created a customer from: that customer, not a second one."""
+    return (
+        f"the same row (every value the same) was imported before, as customer {number}: "
+        "it is not created again"
+    )
+
+
 def check_number(view: SettingsView, value: Any, errors: Errors) -> str | None:
     """A number given by hand; required in manual numbering."""
     if value in (None, ""):

@@ -21,6 +21,7 @@ from psa.customer_rules.rules import (
     check_details,
     check_number,
     check_relationship,
+    imported_before,
     number_of_another,
 )
 from psa.customer_rules.settings_view import SettingsView
@@ -413,7 +414,10 @@ class CustomersApplication(ServiceApplication):
         outcomes: list[dict[str, Any]] = []
         aggregates: list[Customer] = []
         created: list[Any] = []
-        row_ids = {r["key"]: import_row_customer_id(UUID(tenant_id), r["key"]) for r in rows}
+        row_ids = {
+            r["key"]: import_row_customer_id(UUID(tenant_id), r.get("identity") or r["key"])
+            for r in rows
+        }
         created_before = self.existing(list(row_ids.values()))
         taken: set[int] = set()  # automatic numbers found taken by hand
         updated_rows: dict[UUID, int] = {}  # customer → the row of this batch that updates it
@@ -458,6 +462,17 @@ class CustomersApplication(ServiceApplication):
             customer_id = row_ids[row["key"]]
             if customer_id in created_before:  # created by this row before: nothing to do
                 done: Any = self.repository.get(customer_id)
+                if done.request_key != row["key"]:  # by the same values in an earlier import
+                    outcomes.append(
+                        {
+                            "row": row["row"],
+                            "outcome": "skipped",
+                            "customer_id": str(customer_id),
+                            "column": "name",
+                            "message": imported_before(done.number),
+                        }
+                    )
+                    continue
                 outcomes.append(
                     {
                         "row": row["row"],

@@ -31,6 +31,7 @@ class ImportBatchHandler:
                 "customer": r.customer,
                 "parent_number": r.parent_number,
                 "given": r.given,
+                "identity": r.identity,
             }
             for r in batch.rows
         ]

@@ -24,7 +24,7 @@ from eventsourcing.persistence import IntegrityError
 
 from contracts.imports import import_row_customer_id
 from psa.application import ServiceApplication
-from psa.customer_rules.rules import missing_value, number_of_another
+from psa.customer_rules.rules import imported_before, missing_value, number_of_another
 from psa.customer_rules.settings_view import SettingsView
 from psa.errors import ConflictError, NotFoundError
 from psa.streams.consumer import TRANSIENT_ERRORS
@@ -34,7 +34,7 @@ from .columns import columns, map_headers
 from .domainmodel import FINAL, ImportBatch, ImportJob, batch_id
 from .reader import FileProblem, filled, open_sheet
 from .rowindex import CHUNK, Hierarchy, RowIndex, RowSet
-from .validation import RowChecker, duplicate_key, rule_column
+from .validation import RowChecker, duplicate_key, row_identity, rule_column, same_row
 
 DEAD_BATCH = (
     "the customers service could not create the customers of this row's batch (the batch is "
@@ -559,10 +559,18 @@ class ImporterApplication(ServiceApplication):
                         f"{verb}"
                     )
                     would.add(row, checked.header(column), message)
+            # Rows without a business id or number that an earlier import created customers
+            # from: skipped either way.
+            before = self._imported_before(job, checked)
+            for row, number in before:
+                would.add(row, checked.header("name"), imported_before(number))
             would.flush()
             counts[verb] = checked.existing
-            counts["created"] = total - failed - checked.existing  # would be created
-            notes = failed or checked.file_errors or (verb == "skipped" and checked.existing)
+            counts["skipped"] = counts.get("skipped", 0) + len(before)
+            counts["created"] = total - failed - checked.existing - len(before)  # would be
+            notes = (
+                failed or checked.file_errors or (verb == "skipped" and checked.existing) or before
+            )
             return ("completed_with_errors" if notes else "completed"), counts, None
         if failed and not job.options.get("skip_errors"):
             return (
@@ -635,19 +643,30 @@ class ImporterApplication(ServiceApplication):
             def check_chunk() -> None:
                 """Find the chunk's repeated business ids and numbers, spool its rows and
                 note their errors."""
+                keys = [(number, row, duplicate_key(row.customer)) for number, row in chunk]
+                identities = {
+                    number: row_identity(job.company_id, row.customer, row.parent_number)
+                    for number, row, key in keys
+                    if key == (None, None) and not row.errors
+                }
                 repeated = index.add(
                     [
                         (
                             number,
-                            *duplicate_key(row.customer),
+                            *key,
                             row.parent_number.casefold() if row.parent_number else None,
                             row.customer.get("number"),
+                            identities.get(number),
                         )
-                        for number, row in chunk
+                        for number, row, key in keys
                     ]
                 )
                 by_row = dict(chunk)
                 for number, column, first in repeated:
+                    if column == "identity":
+                        identities.pop(number)
+                        by_row[number].errors.append(("name", same_row(first)))
+                        continue
                     word = "business id" if column == "business_id" else "customer number"
                     by_row[number].errors.append((column, f"the same {word} as row {first}"))
                 for number, row in chunk:
@@ -661,6 +680,7 @@ class ImporterApplication(ServiceApplication):
                                 None if row.errors and not pending_match else row.customer,
                                 row.parent_number,
                                 row.given,
+                                identities.get(number),
                             ]
                         )
                     )
@@ -845,7 +865,7 @@ class ImporterApplication(ServiceApplication):
             rows: list[dict[str, Any]] = []
             slot = 0
             spooled = enumerate(self._spooled(job.id))
-            for index, (number, customer, parent_number, given) in spooled:
+            for index, (number, customer, parent_number, given, identity) in spooled:
                 if index // ROWS_PER_BATCH != slot:
                     if not queue(
                         offset + _batch_number(level, slot), rows, numbers_after(stage, slot, rows)
@@ -865,6 +885,7 @@ class ImporterApplication(ServiceApplication):
                         "customer": customer,
                         "parent_number": parent_number,
                         "given": given if update_existing else None,
+                        "identity": identity,
                     }
                 )
             if not queue(
@@ -901,11 +922,13 @@ class ImporterApplication(ServiceApplication):
 
         return checked.index.reserve(late()) > 0
 
-    def _spooled(self, job_id: UUID) -> Iterator[tuple[int, Any, str | None, list[str]]]:
+    def _spooled(
+        self, job_id: UUID
+    ) -> Iterator[tuple[int, Any, str | None, list[str], str | None]]:
         with self._spool(job_id).open("rb") as spool:
             for line in spool:
-                number, customer, parent_number, given = orjson.loads(line)
-                yield number, customer, parent_number, given
+                number, customer, parent_number, given, identity = orjson.loads(line)
+                yield number, customer, parent_number, given, identity
 
     def _cancelled(self, job: ImportJob, queued: int, interrupted: Callable[[], bool]) -> None:
         """Stop after the batches already queued: wait for their outcomes, so that the job's
@@ -1413,6 +1436,30 @@ class ImporterApplication(ServiceApplication):
             for customer, _, companies in owners
             if companies is not None and job.company_id not in companies.split(",")
         }
+
+    def _imported_before(self, job: ImportJob, checked: Checked) -> list[tuple[int, str]]:
+        """The valid rows without a business id or number whose customer (its id derives from
+        the row's identity) an earlier import created, with its number (`row_identity`)."""
+        found: list[tuple[int, str]] = []
+        t = self.tables
+        for chunk in checked.index.keyed("identity"):
+            ids = {
+                str(import_row_customer_id(job.tenant_id, identity)): row
+                for row, identity, *_ in chunk
+                if row not in checked.failed_rows
+            }
+            if not ids:
+                continue
+            with t.transaction(commit=False) as cursor:
+                rows = t.select_in(
+                    cursor,
+                    f"SELECT customer_id, number_key FROM {t.name('import_register')} "
+                    "WHERE tenant_id = ? AND customer_id IN ({marks})",
+                    sorted(ids),
+                    (job.tenant_id,),
+                )
+                found += [(ids[str(r["customer_id"])], r["number_key"]) for r in rows]
+        return sorted(found)
 
     def _business_ids(self, tenant_id: str, customer_ids: set[str]) -> dict[str, str]:
         """The business ids of these customers of the register that have one."""

@@ -61,6 +61,7 @@ def command_json(event: Any, position: int) -> PublishedJSON | None:
                     row["given"] is None
                     or (type(row["given"]) is list and all(type(n) is str for n in row["given"]))
                 )
+                or not (row["identity"] is None or type(row["identity"]) is str)
             ):
                 return None
         # Text, numbers, booleans and None in a row's customer orjson writes as the model
@@ -84,4 +85,4 @@ def command_json(event: Any, position: int) -> PublishedJSON | None:
         return None
 
 
-_ROW_KEYS = ["row", "key", "customer", "parent_number", "given"]
+_ROW_KEYS = ["row", "key", "customer", "parent_number", "given", "identity"]

@@ -1,8 +1,9 @@
 """What the check of a file keeps of its rows, in memory that does not grow with the file's
 strings: sets of row numbers as one byte per row (`RowSet`), and the rows' business ids,
-numbers, parents, the customers they find and the numbers later batches give in a scratch
-SQLite file beside the job's spool (`RowIndex`). A file of a million rows that all give a
-number and a business id is checked in a few MiB more than a file that gives none."""
+numbers (or identities), parents, the customers they find and the numbers later batches
+give in a scratch SQLite file beside the job's spool (`RowIndex`). A file of a million rows
+that all give a number and a business id is checked in a few MiB more than a file that gives
+none."""
 
 from __future__ import annotations
 
@@ -141,9 +142,10 @@ class RowIndex:
         self.db.executescript(
             """
             CREATE TABLE row_key (row INTEGER PRIMARY KEY, business_id TEXT, number TEXT,
-                parent TEXT, given_number TEXT);
+                parent TEXT, given_number TEXT, identity TEXT);
             CREATE INDEX row_key_business_id ON row_key (business_id)
                 WHERE business_id IS NOT NULL;
+            CREATE INDEX row_key_identity ON row_key (identity) WHERE identity IS NOT NULL;
             CREATE INDEX row_key_number ON row_key (number) WHERE number IS NOT NULL;
             CREATE TABLE found (row INTEGER PRIMARY KEY, customer_id TEXT NOT NULL,
                 column_key TEXT NOT NULL, taken_number TEXT);
@@ -173,15 +175,16 @@ class RowIndex:
 
     # ---------------------------------------------------------------- the file's keys
     def add(
-        self, rows: list[tuple[int, str | None, str | None, str | None, str | None]]
+        self, rows: list[tuple[int, str | None, str | None, str | None, str | None, str | None]]
     ) -> list[tuple[int, str, int]]:
         """Keep a chunk of rows' (row, business id, number, parent's number: the numbers
-        case-folded; the number as the row gives it), in the file's order. Returns the rows
-        that repeat a business id or number of an earlier row, as (row, "business_id" or
-        "number", the first row)."""
+        case-folded; the number as the row gives it; the identity of a row without a business
+        id or number), in the file's order. Returns the rows that repeat a business id, number
+        or identity of an earlier row, as (row, "business_id", "number" or "identity", the
+        first row)."""
         repeated: list[tuple[int, str, int]] = []
-        for column in ("business_id", "number"):
-            keys = [(row[0], row[1] if column == "business_id" else row[2]) for row in rows]
+        for position, column in ((1, "business_id"), (2, "number"), (5, "identity")):
+            keys: list[tuple[int, Any]] = [(row[0], row[position]) for row in rows]
             first = self._first_rows(column, {value for _, value in keys if value})
             for number, value in keys:
                 if value:
@@ -189,9 +192,9 @@ class RowIndex:
                     if earlier != number:
                         repeated.append((number, column, earlier))
         self._write(
-            "INSERT INTO row_key (row, business_id, number, parent, given_number) "
-            "VALUES (?, ?, ?, ?, ?)",
-            [row for row in rows if row[1] or row[2] or row[3]],
+            "INSERT INTO row_key (row, business_id, number, parent, given_number, identity) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            [row for row in rows if row[1] or row[2] or row[3] or row[5]],
         )
         return repeated
 
@@ -219,9 +222,9 @@ class RowIndex:
     def keyed(
         self, column: str
     ) -> Iterator[list[tuple[int, str, str | None, str | None, str | None]]]:
-        """Chunks of the rows with a business id (column "business_id") or a number, as
-        (row, the value, the row's number case-folded and as the row gives it, its business
-        id)."""
+        """Chunks of the rows with a business id (column "business_id"), a number or an
+        identity, as (row, the value, the row's number case-folded and as the row gives it,
+        its business id)."""
         with _scratch():
             cursor = self.db.execute(
                 f"SELECT row, {column}, number, given_number, business_id FROM row_key "

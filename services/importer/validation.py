@@ -4,9 +4,12 @@ row at once, each with its column and a message a person understands."""
 from __future__ import annotations
 
 import datetime
+import hashlib
 import re
 from dataclasses import dataclass, field
 from typing import Any
+
+import orjson
 
 from psa.customer_rules.business_id import normalize_business_id
 from psa.customer_rules.rules import (
@@ -366,6 +369,24 @@ class RowChecker:
         if kind == "date" and isinstance(value, datetime.datetime | datetime.date):
             return value if isinstance(value, datetime.date) else value.date()
         return _text(value)
+
+
+def row_identity(company_id: Any, customer: dict[str, Any], parent_number: str | None) -> str:
+    """What tells a row without a business id or number from others: a digest of its checked
+    values and the importing company. The customer the row creates has an id derived from it
+    (`ImportRow.identity`), so the same row imported again finds that customer instead of
+    creating a second one; a row with any value changed is another customer."""
+    values = orjson.dumps([str(company_id), customer, parent_number], option=orjson.OPT_SORT_KEYS)
+    return "values:" + hashlib.sha256(values).hexdigest()[:32]
+
+
+def same_row(first: int) -> str:
+    """The message of a row without a business id or number whose values are all those of an
+    earlier row: one customer, not two."""
+    return (
+        f"the same values as row {first}: a row without a business ID or number is told "
+        "from the others by its values, so it would be the same customer"
+    )
 
 
 def duplicate_key(customer: dict[str, Any]) -> tuple[str | None, str | None]:

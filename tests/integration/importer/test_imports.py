@@ -1517,3 +1517,70 @@ def test_an_exported_register_imports_back_unchanged_but_for_what_was_edited(
     assert {name: essentials(c) for name, c in customers_of(system, tenant).items()} == {
         name: essentials(c) for name, c in after.items()
     }
+
+
+def test_rows_without_a_business_id_or_number_are_not_created_twice(system: System, tenant: Tenant):
+    """Imported again (after a failed row was mended, say), a row without a business id or
+    number that an earlier import created is known by its values: skipped, not created a
+    second time. Two such rows with the same values in one file are one customer."""
+    text = (
+        "Nimi;Katuosoite;Postitoimipaikka;Y-tunnus\r\n"
+        "Matti Virtanen;Kotikatu 1;Tampere;\r\n"  # 2
+        "Liisa Laine;;Turku;\r\n"  # 3
+        "Rikki Oy;;;1234567-8\r\n"  # 4: the business id's checksum is wrong
+        "Matti Virtanen;Kotikatu 1;Tampere;\r\n"  # 5: the same values as row 2
+        "Matti Virtanen;Kotikatu 2;Tampere;\r\n"  # 6: another Matti
+    )
+    first = imported(system, tenant, "kuluttajat.csv", text.encode(), skip_errors=True)
+    assert (first["created"], first["failed"]) == (3, 2), first
+    errors = system.http.get(f"{IMPORTS}/{first['id']}/errors", headers=system.admin(tenant))
+    messages = {(e["row"], e["column"]): e["message"] for e in errors.json()["items"]}
+    assert set(messages) == {(4, "Y-tunnus"), (5, "Nimi")}
+    assert messages[(5, "Nimi")].startswith("the same values as row 2")
+    assert sorted(customers_of_all(system, tenant)) == [
+        "Liisa Laine",
+        "Matti Virtanen",
+        "Matti Virtanen",
+    ]
+
+    # The failed row mended, the whole file again: only that row is created, and a dry run
+    # says so first.
+    mended = text.replace("1234567-8", "0737546-2").replace(
+        "Matti Virtanen;Kotikatu 1;Tampere;\r\n", "", 1
+    )
+    preview = finished(
+        system, tenant, upload(system, tenant, "kuluttajat.csv", mended.encode()).json()["id"]
+    )
+    assert (preview["created"], preview["skipped"], preview["failed"]) == (1, 3, 0), preview
+    notes = system.http.get(f"{IMPORTS}/{preview['id']}/errors", headers=system.admin(tenant))
+    assert {(e["row"], e["column"]) for e in notes.json()["items"]} == {
+        (2, "Nimi"),
+        (4, "Nimi"),
+        (5, "Nimi"),
+    }
+    assert all("imported before, as customer" in e["message"] for e in notes.json()["items"])
+    again = imported(system, tenant, "kuluttajat.csv", mended.encode())
+    assert (again["status"], again["created"], again["skipped"], again["failed"]) == (
+        "completed_with_errors",
+        1,
+        3,
+        0,
+    ), again
+    skips = system.http.get(f"{IMPORTS}/{again['id']}/errors", headers=system.admin(tenant))
+    assert {(e["row"], e["column"]) for e in skips.json()["items"]} == {
+        (2, "Nimi"),
+        (4, "Nimi"),
+        (5, "Nimi"),
+    }
+    assert all("imported before, as customer" in e["message"] for e in skips.json()["items"])
+    assert sorted(customers_of_all(system, tenant)) == [
+        "Liisa Laine",
+        "Matti Virtanen",
+        "Matti Virtanen",
+        "Rikki Oy",
+    ]
+    # With update_existing: the row with a business id updates its customer; the others
+    # have nothing to find a customer by but their values, and are skipped.
+    updating = imported(system, tenant, "kuluttajat.csv", mended.encode(), update_existing=True)
+    assert (updating["created"], updating["updated"], updating["skipped"]) == (0, 1, 3), updating
+    assert len(customers_of_all(system, tenant)) == 4

@@ -653,7 +653,8 @@ def test_sub_units_go_after_their_parents_level_by_level(tmp_path):
     numbers = {2: "100", 3: "200", 4: "300", 5: "400", 6: "500"}
     parents = {3: "100", 4: "200", 5: "500", 6: "400", 7: "999"}
     keys = [
-        (row, None, numbers.get(row), parents.get(row), numbers.get(row)) for row in range(2, 8)
+        (row, None, numbers.get(row), parents.get(row), numbers.get(row), None)
+        for row in range(2, 8)
     ]
     index.add(keys)
     hierarchy = Hierarchy()
@@ -676,10 +677,27 @@ def test_the_check_finds_repeated_business_ids_and_numbers_across_chunks(tmp_pat
     from services.importer.rowindex import RowIndex
 
     index = RowIndex(tmp_path / "index.sqlite")
-    assert index.add([(2, "0737546-2", "100", None, "100"), (3, None, "a1", None, "A1")]) == []
-    repeated = index.add([(4, "0737546-2", "a1", None, "a1"), (5, None, "a1", None, "A1")])
-    assert repeated == [(4, "business_id", 2), (4, "number", 3), (5, "number", 3)]
+    first = [
+        (2, "0737546-2", "100", None, "100", None),
+        (3, None, "a1", None, "A1", None),
+        (6, None, None, None, None, "values:x"),
+    ]
+    assert index.add(first) == []
+    repeated = index.add(
+        [
+            (4, "0737546-2", "a1", None, "a1", None),
+            (5, None, "a1", None, "A1", None),
+            (7, None, None, None, None, "values:x"),
+        ]
+    )
+    assert repeated == [
+        (4, "business_id", 2),
+        (4, "number", 3),
+        (5, "number", 3),
+        (7, "identity", 6),
+    ]
     assert list(index.numbered()) == [2, 3, 4, 5]
+    assert [row for chunk in index.keyed("identity") for row, *_ in chunk] == [6, 7]
     # A number is found case-insensitively; the row's own spelling is kept for messages.
     assert [chunk for chunk in index.keyed("number")] == [
         [

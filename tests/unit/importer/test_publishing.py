@@ -26,7 +26,7 @@ values = st.recursive(
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(texts, inner, max_size=3),
     max_leaves=8,
 )
-ROW_KEYS = ("row", "key", "customer", "parent_number", "given")
+ROW_KEYS = ("row", "key", "customer", "parent_number", "given", "identity")
 rows = st.lists(
     st.fixed_dictionaries(
         {
@@ -35,6 +35,7 @@ rows = st.lists(
             "customer": st.dictionaries(texts, values, max_size=5),
             "parent_number": st.none() | texts,
             "given": st.none() | st.lists(texts, max_size=4),
+            "identity": st.none() | texts,
         }
     ).map(lambda row: {key: row[key] for key in ROW_KEYS}),
     max_size=5,
@@ -80,11 +81,12 @@ def test_the_json_is_the_models_json(
 
 
 def test_values_not_in_plain_form_take_the_models_way() -> None:
-    row = {"row": 2, "key": "k", "parent_number": None, "given": None}
+    row = {"row": 2, "key": "k", "parent_number": None, "given": None, "identity": None}
     for customer, keys in (
         ({"big": 2**70}, ROW_KEYS),
-        ({"name": "Oy"}, ("customer", "row", "key", "parent_number", "given")),  # reordered
+        ({"name": "Oy"}, ("customer", "row", "key", "parent_number", "given", "identity")),
         ({"name": "Oy"}, ROW_KEYS[:4]),  # stored before rows had `given`
+        ({"name": "Oy"}, ROW_KEYS[:5]),  # stored before rows had `identity`
     ):
         ordered = {key: {**row, "customer": customer}[key] for key in keys}
         job: Any = Job("Aino", False)
