@@ -1441,24 +1441,14 @@ class ImporterApplication(ServiceApplication):
         """The valid rows without a business id or number whose customer (its id derives from
         the row's identity) an earlier import created, with its number (`row_identity`)."""
         found: list[tuple[int, str]] = []
-        t = self.tables
         for chunk in checked.index.keyed("identity"):
             ids = {
                 str(import_row_customer_id(job.tenant_id, identity)): row
                 for row, identity, *_ in chunk
                 if row not in checked.failed_rows
             }
-            if not ids:
-                continue
-            with t.transaction(commit=False) as cursor:
-                rows = t.select_in(
-                    cursor,
-                    f"SELECT customer_id, number_key FROM {t.name('import_register')} "
-                    "WHERE tenant_id = ? AND customer_id IN ({marks})",
-                    sorted(ids),
-                    (job.tenant_id,),
-                )
-                found += [(ids[str(r["customer_id"])], r["number_key"]) for r in rows]
+            owners = self._owners(job.tenant_id, "customer_id", ids) if ids else {}
+            found += [(ids[customer], number) for customer, (_, number, _) in owners.items()]
         return sorted(found)
 
     def _business_ids(self, tenant_id: str, customer_ids: set[str]) -> dict[str, str]:
@@ -1479,8 +1469,8 @@ class ImporterApplication(ServiceApplication):
     def _owners(
         self, tenant_id: str, column: str, values: Iterable[str]
     ) -> dict[str, tuple[str, str, str | None]]:
-        """The customers of the register with these business ids or (case-folded) numbers:
-        value → (customer id, its number, its companies: `import_register.companies`)."""
+        """The customers of the register with these business ids, (case-folded) numbers or
+        ids: value → (customer id, its number, its companies: `import_register.companies`)."""
         t = self.tables
         with t.transaction(commit=False) as cursor:
             rows = t.select_in(
