@@ -169,6 +169,13 @@ def missing_value(message: str) -> bool:
     )
 
 
+def fine_if_existing(message: str) -> bool:
+    """Whether an error of these rules may not hold for a customer that exists: a value a new
+    customer needs is not given (the customer has it), or an archived type, group, company
+    group or option is named (the customer may have it already, which is allowed)."""
+    return missing_value(message) or message.endswith(" is archived")
+
+
 def check_details(
     view: SettingsView,
     data: dict[str, Any],

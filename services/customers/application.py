@@ -676,7 +676,10 @@ class CustomersApplication(ServiceApplication):
         if errors:
             return None
         customer.change_details(actor.pair, details, actor.company_id)
-        customer.set_relationship(actor.pair, actor.company_id, relationship)
+        if relationship_data or actor.company_id in customer.relationships:
+            # A row that gives none of the company's relationship values does not make the
+            # company a relationship with another company's customer.
+            customer.set_relationship(actor.pair, actor.company_id, relationship)
         if contact is not None:
             customer.add_contact(
                 actor.pair, {"id": str(uuid4()), "company_id": actor.company_id, **contact}

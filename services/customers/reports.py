@@ -102,7 +102,25 @@ EXPORT_COLUMNS = (
 
 
 def _report_fields(view: SettingsView) -> list[dict[str, Any]]:
-    return [f for f in view.fields_in_order() if f["shown_in_reports"]]
+    """The fields an export has: those shown in reports and not archived (not columns of the
+    import)."""
+    return [f for f in view.fields_in_order() if f["shown_in_reports"] and not f["archived"]]
+
+
+def _user_labels(view: SettingsView) -> dict[str, str]:
+    """Each user as the export names them: by name, or by id where another user has the same
+    name (the import takes either)."""
+    users = view.document["users"]
+    names: dict[str, int] = {}
+    for user in users.values():
+        key = " ".join(str(user["name"]).split()).casefold()
+        names[key] = names.get(key, 0) + 1
+    return {
+        user_id: user["name"]
+        if names[" ".join(str(user["name"]).split()).casefold()] == 1
+        else user_id
+        for user_id, user in users.items()
+    }
 
 
 def export_header(view: SettingsView) -> list[str]:
@@ -120,10 +138,11 @@ def export_rows(
 ) -> Iterator[list[str]]:
     """Every visible customer matching `query` as a row of the export, a page at a time."""
     fields = _report_fields(view)
+    users = _user_labels(view)
     for page in _pages(tables, view, viewer, query):
         parents = _parent_numbers(tables, view, viewer, page)
         for customer in page:
-            yield export_row(view, viewer, customer, parents, fields)
+            yield export_row(view, viewer, customer, parents, fields, users)
 
 
 def _parent_numbers(
@@ -154,6 +173,7 @@ def export_row(
     customer: dict[str, Any],
     parents: dict[str, str],
     fields: list[dict[str, Any]],
+    users: dict[str, str],
 ) -> list[str]:
     """Shared details, the viewer's company's relationship, and the report fields, written
     as the import reads them."""
@@ -162,7 +182,6 @@ def export_row(
         (r for r in customer["relationships"] if r["company_id"] == viewer.company_id), {}
     )
     address = customer.get("address") or {}
-    users = document["users"]
     values: list[Any] = [
         customer["number"],
         customer["name"],
@@ -176,7 +195,7 @@ def export_row(
         address.get("country"),
         (document["customer_types"].get(own.get("type_id") or "") or {}).get("name"),
         (document["customer_groups"].get(own.get("group_id") or "") or {}).get("name"),
-        (users.get(own.get("account_manager_id") or "") or {}).get("name"),
+        users.get(own.get("account_manager_id") or ""),
         own.get("team"),
         own.get("customer_team"),
         "; ".join(own.get("tags") or []),

@@ -24,7 +24,7 @@ from eventsourcing.persistence import IntegrityError
 
 from contracts.imports import import_row_customer_id
 from psa.application import ServiceApplication
-from psa.customer_rules.rules import imported_before, missing_value, number_of_another
+from psa.customer_rules.rules import fine_if_existing, imported_before, number_of_another
 from psa.customer_rules.settings_view import SettingsView
 from psa.errors import ConflictError, NotFoundError
 from psa.streams.consumer import TRANSIENT_ERRORS
@@ -34,7 +34,7 @@ from .columns import columns, map_headers
 from .domainmodel import FINAL, ImportBatch, ImportJob, batch_id
 from .reader import FileProblem, filled, open_sheet
 from .rowindex import CHUNK, Hierarchy, RowIndex, RowSet
-from .validation import RowChecker, duplicate_key, row_identity, rule_column, same_row
+from .validation import RowChecker, duplicate_key, rule_column, same_row
 
 DEAD_BATCH = (
     "the customers service could not create the customers of this row's batch (the batch is "
@@ -645,9 +645,9 @@ class ImporterApplication(ServiceApplication):
                 note their errors."""
                 keys = [(number, row, duplicate_key(row.customer)) for number, row in chunk]
                 identities = {
-                    number: row_identity(job.company_id, row.customer, row.parent_number)
-                    for number, row, key in keys
-                    if key == (None, None) and not row.errors
+                    number: row.identity
+                    for number, row, _ in keys
+                    if row.identity is not None and not row.errors
                 }
                 repeated = index.add(
                     [
@@ -671,8 +671,12 @@ class ImporterApplication(ServiceApplication):
                     by_row[number].errors.append((column, f"the same {word} as row {first}"))
                 for number, row in chunk:
                     # With update_existing, a row that leaves out only values a new customer
-                    # needs is fine if it finds a customer (which has them): decided below.
-                    pending_match = update_existing and all(missing_value(m) for _, m in row.errors)
+                    # needs, or names archived items, is fine if it finds a customer (which
+                    # has them; the customers service checks the archived ones against it):
+                    # decided below.
+                    pending_match = update_existing and all(
+                        fine_if_existing(m) for _, m in row.errors
+                    )
                     spool.write(
                         orjson.dumps(
                             [

@@ -79,6 +79,8 @@ class CheckedRow:
     errors: list[tuple[str, str]] = field(default_factory=list)  # (column key, message)
     # The values the file gives (`ImportRow.given`): all an existing customer takes from it.
     given: list[str] = field(default_factory=list)
+    # A row without a business id or number: what tells it from others (`row_identity`).
+    identity: str | None = None
 
 
 def _text(value: Any) -> str:
@@ -92,7 +94,7 @@ def _text(value: Any) -> str:
     if isinstance(value, datetime.date):
         return _finnish_date(value)
     text = str(value)
-    if text.startswith("'") and text[1:].startswith(FORMULA_START):
+    if text.startswith("'") and text[1:].startswith((*FORMULA_START, "'")):
         text = text[1:]
     return text.strip()
 
@@ -133,6 +135,30 @@ def _phone_number(digits: str | None) -> str | None:
 def _split(value: Any) -> list[str]:
     text = _text(value).replace("|", ";")
     return [part.strip() for part in text.split(";") if part.strip()]
+
+
+def _split_options(spec: dict[str, Any], value: Any) -> list[str]:
+    """A multiselect's option names, separated by `;` or `|`; where an option's own name has
+    a separator in it (the customer export writes it as it is), the longest run of parts that
+    names an option is that option."""
+    names = {" ".join(o["name"].split()).casefold() for o in spec["options"]}
+    if not any(";" in name or "|" in name for name in names):
+        return _split(value)
+    tokens = re.split(r"([;|])", _text(value))
+    parts, separators = tokens[0::2], tokens[1::2]
+    found: list[str] = []
+    start = 0
+    while start < len(parts):
+        for end in range(len(parts), start, -1):
+            joined = parts[start] + "".join(
+                separators[k] + parts[k + 1] for k in range(start, end - 1)
+            )
+            if end == start + 1 or " ".join(joined.split()).casefold() in names:
+                if joined.strip() and joined.strip() not in found:
+                    found.append(joined.strip())
+                start = end
+                break
+    return found
 
 
 def _by_name(items: dict[str, dict[str, Any]], wanted: str) -> str | None:
@@ -334,10 +360,18 @@ class RowChecker:
             )
             if column not in flagged and (column, message) not in errors:
                 errors.append((column, message))
+        # An archived option is allowed where the customer has it already: the name goes on,
+        # for the customers service to check against the customer a row updates (a row that
+        # finds none fails on the error).
+        archived_options = {
+            where.removeprefix("fields."): fields[where.removeprefix("fields.")]
+            for where, message in rule_errors
+            if message.endswith(" is archived") and where.removeprefix("fields.") in fields
+        }
         customer = {
             **details,
             "kind": details.get("kind") or "company",
-            "fields": details.get("fields") or {},
+            "fields": {**(details.get("fields") or {}), **archived_options},
             "number": customer_number,
             "relationship": relationship,
             "contact": contact,
@@ -346,7 +380,10 @@ class RowChecker:
         given = [key for key in GIVEN_DETAILS if data.get(key)]
         given += [f"address.{key}" for key, value in address.items() if value]
         given += [f"relationship.{key}" for key, value in relationship_data.items() if value]
-        return CheckedRow(number, customer, parent, errors, given)
+        identity = None
+        if not customer.get("number") and not customer.get("business_id"):
+            identity = row_identity(self.company_id, values)
+        return CheckedRow(number, customer, parent, errors, given, identity)
 
     def _field_value(
         self, spec: dict[str, Any], value: Any, errors: list[tuple[str, str]], key: str
@@ -365,19 +402,26 @@ class RowChecker:
             errors.append((key, f"{spec['name']}: '{_text(value)}' is not kyllä/ei"))
             return None
         if kind == "multiselect":
-            return _split(value)
+            return _split_options(spec, value)
         if kind == "date" and isinstance(value, datetime.datetime | datetime.date):
             return value if isinstance(value, datetime.date) else value.date()
         return _text(value)
 
 
-def row_identity(company_id: Any, customer: dict[str, Any], parent_number: str | None) -> str:
-    """What tells a row without a business id or number from others: a digest of its checked
-    values and the importing company. The customer the row creates has an id derived from it
-    (`ImportRow.identity`), so the same row imported again finds that customer instead of
-    creating a second one; a row with any value changed is another customer."""
-    values = orjson.dumps([str(company_id), customer, parent_number], option=orjson.OPT_SORT_KEYS)
-    return "values:" + hashlib.sha256(values).hexdigest()[:32]
+def row_identity(company_id: Any, values: dict[str, Any]) -> str:
+    """What tells a row without a business id or number from others: a digest of the values
+    its cells give (as text, case and spacing aside; not what the settings make of them, such
+    as a default type, which may change between two imports) and the importing company. The
+    customer the row creates has an id derived from it (`ImportRow.identity`), so the same
+    row imported again finds that customer instead of creating a second one; a row with any
+    value changed is another customer."""
+    given = {}
+    for key, value in values.items():
+        text = " ".join(_text(value).split()).casefold()
+        if text:
+            given[key] = text
+    digest = orjson.dumps([str(company_id), given], option=orjson.OPT_SORT_KEYS)
+    return "values:" + hashlib.sha256(digest).hexdigest()[:32]
 
 
 def same_row(first: int) -> str:

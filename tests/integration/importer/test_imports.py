@@ -1543,6 +1543,9 @@ def test_rows_without_a_business_id_or_number_are_not_created_twice(system: Syst
         "Matti Virtanen",
     ]
 
+    # The settings changed meanwhile (a new default type): a row is known by what its cells
+    # say, not by what the settings make of them.
+    system.settings_change(tenant, "POST", "/types", {"name": "Uusi", "default_customer": True})
     # The failed row mended, the whole file again: only that row is created, and a dry run
     # says so first.
     mended = text.replace("1234567-8", "0737546-2").replace(
@@ -1584,3 +1587,93 @@ def test_rows_without_a_business_id_or_number_are_not_created_twice(system: Syst
     updating = imported(system, tenant, "kuluttajat.csv", mended.encode(), update_existing=True)
     assert (updating["created"], updating["updated"], updating["skipped"]) == (0, 1, 3), updating
     assert len(customers_of_all(system, tenant)) == 4
+
+
+def test_an_export_with_archived_items_and_look_alike_names_imports_back_unchanged(
+    system: System, tenant: Tenant
+):
+    """What the export writes and the import reads back as it was: archived types, groups
+    and options a customer has, an option whose name has the separator in it, a user whose
+    name another user has, a name that starts with an apostrophe; and a customer of another
+    company, which the round trip gives no relationship with the exporting company."""
+    system.settings_change(tenant, "PUT", "/multi-company", {"see_other_companies_customers": True})
+    sectors = system.settings_change(
+        tenant,
+        "POST",
+        "/fields",
+        {"name": "Toimialat", "type": "multiselect", "options": ["Rakentaminen; talo", "Kauppa"]},
+    )
+    size = system.settings_change(
+        tenant, "POST", "/fields", {"name": "Koko", "type": "dropdown", "options": ["S", "L"]}
+    )
+    group = system.settings_change(tenant, "POST", "/groups", {"name": "Vanhat"})
+    kind = system.settings_change(tenant, "POST", "/types", {"name": "Poistuva"})
+    for user in ("matti1", "matti2"):
+        response = system.http.post(
+            f"/api/v1/tenants/{tenant.id}/users",
+            json={"id": user, "name": "Matti Virtanen", "company_id": tenant.companies[0]},
+            headers=system.admin(tenant),
+        )
+        assert response.status_code == 201, response.text
+        system.position = response.headers["Settings-Position"]
+    headers = system.after_settings(system.admin(tenant))
+    ours = system.create(
+        headers,
+        {
+            "name": "'Hipsu Oy",
+            "relationship": {
+                "type_id": kind["id"],
+                "group_id": group["id"],
+                "account_manager_id": "matti2",
+                "tags": ["'+358"],
+            },
+            "fields": {sectors["id"]: ["Rakentaminen; talo", "Kauppa"], size["id"]: "L"},
+        },
+    )
+    assert ours.status_code == 201, ours.text
+    company_b = system.after_settings(
+        system.headers(tenant, companies=[tenant.companies[1]], name="Bertta Admin")
+    )
+    theirs = system.create(company_b, {"name": "Bertan Oy"})
+    assert theirs.status_code == 201, theirs.text
+    # Archived since: the type, the group, the option L.
+    system.settings_change(tenant, "DELETE", f"/types/{kind['id']}", None)
+    system.settings_change(tenant, "DELETE", f"/groups/{group['id']}", None)
+    (small, _) = size["options"]
+    system.settings_change(
+        tenant,
+        "PUT",
+        f"/fields/{size['id']}/options",
+        {"options": [{"id": small["id"], "name": "S"}]},
+    )
+    before = {c["name"]: c for c in customers_of(system, tenant).values()}
+
+    exported = system.http.get(
+        "/api/v1/reports/customers/export",
+        params={"format": "csv"},
+        headers=system.after_settings(system.admin(tenant)),
+    )
+    assert exported.status_code == 200, exported.text
+    text = exported.content.decode("utf-8-sig")
+    assert "matti2" in text and "''Hipsu Oy" in text
+    job = imported(system, tenant, "vienti.csv", text.encode(), update_existing=True)
+    assert (job["status"], job["updated"], job["failed"]) == ("completed", 2, 0), job
+    after = {c["name"]: c for c in customers_of(system, tenant).values()}
+    assert set(after) == {"'Hipsu Oy", "Bertan Oy"}
+    for name in after:
+        assert after[name]["relationships"] == before[name]["relationships"], name
+        assert after[name]["fields"] == before[name]["fields"], name
+    assert [r["company_id"] for r in after["Bertan Oy"]["relationships"]] == [tenant.companies[1]]
+    # An archived option the customer does not have is refused when the row is executed.
+    number = after["Bertan Oy"]["number"]
+    refused = imported(
+        system,
+        tenant,
+        "koko.csv",
+        f"Asiakasnumero;Koko\r\n{number};L\r\n".encode(),
+        update_existing=True,
+    )
+    assert (refused["updated"], refused["failed"]) == (0, 1), refused
+    errors = system.http.get(f"{IMPORTS}/{refused['id']}/errors", headers=system.admin(tenant))
+    (error,) = errors.json()["items"]
+    assert (error["column"], error["message"]) == ("Koko", "Koko: the option 'L' is archived")

@@ -877,3 +877,26 @@ def test_a_value_the_export_neutralised_against_formulas_imports_as_it_was():
     assert row.customer["name"] == "=Yhtiö"
     assert row.customer["relationship"]["tags"] == ["+vip", "avain"]
     assert row.customer["relationship"]["team"] == "'Oma"  # an apostrophe of its own is kept
+
+
+def test_every_value_the_export_neutralises_reads_back_as_it_was():
+    from hypothesis import given
+    from hypothesis import strategies as st
+
+    from psa.spreadsheet import neutralize
+    from services.importer.validation import _text
+
+    @given(st.text(alphabet=st.sampled_from("'=+-@\t\r aÄ1;"), max_size=8) | st.text())
+    def round_trip(value: str) -> None:
+        assert _text(neutralize(value)) == value.strip()
+
+    round_trip()
+
+
+def test_a_multiselect_option_with_a_separator_in_its_name_is_one_option():
+    from services.importer.validation import _split_options
+
+    spec = {"options": [{"name": "Rakentaminen; talo"}, {"name": "Kauppa"}, {"name": "A|B"}]}
+    assert _split_options(spec, "Rakentaminen; talo; Kauppa") == ["Rakentaminen; talo", "Kauppa"]
+    assert _split_options(spec, "kauppa | a|b ; Muu") == ["kauppa", "a|b", "Muu"]
+    assert _split_options({"options": [{"name": "X"}]}, "X;Y") == ["X", "Y"]
