@@ -64,12 +64,16 @@ def _request(config: Config, method: str, path: str, token: str, **kwargs: Any) 
         err.print("Is it running? Start it with [bold]make up[/] (or set PSA_URL).")
         raise typer.Exit(2) from None
     if response.status_code >= 400:
+        errors: list[Any] = []
         try:
             body = response.json()
             message = body.get("detail") or body
+            errors = body.get("errors") or []
         except ValueError:
             message = response.text
         err.print(f"[red]{response.status_code}[/] {message}")
+        for problem in errors:  # RFC 9457 problem details: what is wrong, field by field
+            err.print(f"  {problem.get('field')}: {problem.get('message')}")
         if response.status_code == 401:
             err.print(
                 "The API did not take the token. The psa command signs its own tokens with the "
@@ -475,12 +479,28 @@ def import_file(
             "such a row is skipped",
         ),
     ] = False,
+    mapping: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--map",
+            help='A file column and the import column it feeds, "Firma=Nimi" (repeat for '
+            'more); "Muistiinpanot=" leaves a column out',
+        ),
+    ] = None,
     wait: Annotated[bool, typer.Option("--wait", help="Follow the import to its end")] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Import a customer register; with --wait, show its progress and the summary, and write
     the error report next to the file."""
     config = _config()
+    columns: dict[str, str | None] = {}
+    for item in mapping or []:
+        source, equals, target = item.rpartition("=")
+        if not equals or not source.strip():
+            raise typer.BadParameter(
+                f"'{item}' is not FILE COLUMN=IMPORT COLUMN", param_hint="--map"
+            )
+        columns[source.strip()] = target.strip() or None
     if not token:
         err.print("[red]Give an admin's token with --token (or PSA_TOKEN).[/]")
         raise typer.Exit(2)
@@ -495,6 +515,7 @@ def import_file(
                 "dry_run": str(dry_run).lower(),
                 "skip_errors": str(skip_errors).lower(),
                 "update_existing": str(update_existing).lower(),
+                **({"mapping": json.dumps(columns, ensure_ascii=False)} if columns else {}),
             },
         )
     job = _show(config, token, job, wait, as_json)

@@ -244,3 +244,31 @@ def test_psa_import_follows_the_job_and_writes_the_error_report_next_to_the_file
     )
     psa(env, "import", str(register), "--token", token, "--wait", "--json")
     assert not (tmp_path / "asiakkaat.virheet.csv").exists()
+
+
+def test_psa_import_maps_the_columns_of_a_file_with_its_own_headers(running, tmp_path: Path):
+    env = running
+    created = json.loads(
+        psa(env, "tenant", "create", "Kartta Oy", "--company", "Kartta Oy", "--json").stdout
+    )
+    token = created["admin_token"]
+    register = tmp_path / "firmat.csv"
+    register.write_bytes(
+        "Firma;Tunnus;Muistiinpanot\r\nEka Oy;0737546-2;hyvä\r\nToka Oy;2336509-6;\r\n".encode()
+    )
+    mapped = ("--map", "Firma=Nimi", "--map", "Tunnus=business id", "--map", "Muistiinpanot=")
+    result = psa(env, "import", str(register), "--token", token, *mapped, "--wait", "--json")
+    job = json.loads(result.stdout)
+    assert (job["status"], job["created"], job["unknown_columns"]) == ("completed", 2, [])
+    listed = _listed(env, token, 2)
+    assert sorted((c["name"], c["business_id"]) for c in listed) == [
+        ("Eka Oy", "0737546-2"),
+        ("Toka Oy", "2336509-6"),
+    ]
+    # A mapping that names a column the file lacks is refused at upload, naming it.
+    wrong = psa(env, "import", str(register), "--token", token, "--map", "Yritys=Nimi", ok=False)
+    assert wrong.returncode == 1
+    assert "mapping: the file has no column 'Yritys'" in wrong.stderr
+    # A --map without "=" is a usage error: nothing is uploaded.
+    usage = psa(env, "import", str(register), "--token", token, "--map", "Firma", ok=False)
+    assert usage.returncode == 2 and "--map" in usage.stderr
