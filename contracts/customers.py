@@ -139,7 +139,10 @@ class ImportBatchExecuted(Contract):
     type: Literal["ImportBatchExecuted"] = "ImportBatchExecuted"
     job_id: UUID
     batch: int
-    outcomes: list[RowOutcome]
+    outcomes: list[RowOutcome] = Field(
+        description="Each row's outcome; none when the batch was not executed because its "
+        "import was cancelled while the batch was on its way"
+    )
     created: list[ImportedCustomer] = Field(
         default_factory=list,
         description="The customers the batch created, in the order of their creation, each "

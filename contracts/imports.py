@@ -22,6 +22,14 @@ def import_row_customer_id(tenant_id: UUID | str, key: str) -> UUID:
     return uuid5(IMPORT_NAMESPACE, f"{tenant_id}:{key}")
 
 
+def cancelled_import_key(commands_stream: str, job_id: UUID | str) -> str:
+    """The Redis key the importer sets when an import is cancelled with batches on their way
+    (`<customers.commands.v1>.cancelled:<job id>`): the customers service records such a batch
+    as not executed (`ImportBatchExecuted` without outcomes) instead of creating its
+    customers. A hint: without it, the batches already sent are executed."""
+    return f"{commands_stream}.cancelled:{job_id}"
+
+
 class ImportRow(Contract):
     """One checked row of an import file."""
 
@@ -78,5 +86,6 @@ __all__ = [
     "ImportBatchQueued",
     "ImportRow",
     "RowOutcome",
+    "cancelled_import_key",
     "import_row_customer_id",
 ]

@@ -397,6 +397,23 @@ class CustomersApplication(ServiceApplication):
                 return True
         raise ConflictError("could not number the batch's customers; it is retried", "number")
 
+    def skip_cancelled_batch(
+        self, tenant_id: str, actor: CustomerActor, job_id: str, batch: int
+    ) -> bool:
+        """Record a batch of an import cancelled since it was sent as not executed (its
+        outcome without rows); False if it was done before."""
+        if self.exists(import_batch_id(job_id, batch)):
+            return False
+        result = ImportBatchResult.record(
+            tenant_id=tenant_id, actor=actor.pair, job_id=job_id, batch=batch, outcomes=[]
+        )
+        try:
+            self.save(result)
+        except IntegrityError:  # executed or recorded meanwhile by another process
+            return False
+        self.forget(result.id)
+        return True
+
     def _plan_batch(
         self, view: SettingsView, tenant_id: str, actor: CustomerActor, batch: dict[str, Any]
     ) -> tuple[list[dict[str, Any]], list[Customer], list[Any], NumberCounter | None]:

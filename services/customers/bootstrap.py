@@ -7,6 +7,7 @@ from typing import Any
 import redis.asyncio as aioredis
 
 from contracts import CUSTOMER_COMMANDS_STREAM, CUSTOMERS_STREAM, SETTINGS_STREAM
+from contracts.imports import cancelled_import_key
 from psa.config import Config
 from psa.customer_rules.projection import SettingsProjection
 from psa.persistence import event_store_env
@@ -66,7 +67,7 @@ def build_workers(
         client,
         config.stream(CUSTOMER_COMMANDS_STREAM),
         SERVICE,
-        ImportBatchHandler(app).handle,
+        ImportBatchHandler(app, cancelled_import(config, client)).handle,
         idle_ms=config.stream_idle_ms,
         trim=True,  # an executed batch is of no use to anyone: its outcome is an event
     )
@@ -77,6 +78,16 @@ def build_workers(
         app.save_listeners.append(process.wake)
         return [consumer, commands, process]
     return [consumer, customers_relay(config, app, client), app.customer_list, commands]
+
+
+def cancelled_import(config: Config, client: aioredis.Redis) -> Any:
+    """Whether the importer marked a job cancelled (`cancelled_import_key`)."""
+    stream = config.stream(CUSTOMER_COMMANDS_STREAM)
+
+    async def cancelled(job_id: str) -> bool:
+        return bool(await client.exists(cancelled_import_key(stream, job_id)))
+
+    return cancelled
 
 
 def customers_relay(config: Config, app: CustomersApplication, client: aioredis.Redis) -> Any:

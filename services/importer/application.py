@@ -254,6 +254,9 @@ class ImporterApplication(ServiceApplication):
         self.files.mkdir(parents=True, exist_ok=True)
         self.tables = Tables(self.recorder)
         self.settings_of: Callable[[str], SettingsView | None] = lambda tenant_id: None
+        # Tells the customers service that a job was cancelled, so that it does not execute
+        # the job's batches on their way (`cancelled_import_key`); none without Redis.
+        self.cancel_hint: Callable[[UUID], None] = lambda job_id: None
         # Batch outcomes recorded by this process, for a job waiting to queue more batches.
         self._outcomes = threading.Condition()
         self._outcomes_recorded = 0
@@ -305,6 +308,7 @@ class ImporterApplication(ServiceApplication):
         self.job(tenant_id, job_id)
         change = self.change(job_id, None, lambda job: job.request_cancel())
         del change
+        self._hint_cancel(job_id)  # batches may be on their way
         job = self.job(tenant_id, job_id)
         self._set_status(job)
         return job
@@ -934,9 +938,19 @@ class ImporterApplication(ServiceApplication):
                 number, customer, parent_number, given, identity = orjson.loads(line)
                 yield number, customer, parent_number, given, identity
 
+    def _hint_cancel(self, job_id: UUID) -> None:
+        try:
+            self.cancel_hint(job_id)
+        except Exception as error:  # a hint: without it the batches on their way are executed
+            log.warning(
+                "could not tell the customers service of the cancel of %s: %s", job_id, error
+            )
+
     def _cancelled(self, job: ImportJob, queued: int, interrupted: Callable[[], bool]) -> None:
         """Stop after the batches already queued: wait for their outcomes, so that the job's
-        counts are what was done."""
+        counts are what was done. The customers service is told first, so that those not
+        executed yet come back without outcomes."""
+        self._hint_cancel(job.id)
         while True:
             seen = self._outcomes_so_far()
             if self.executed(job.id)[0] >= queued:
@@ -1351,6 +1365,9 @@ class ImporterApplication(ServiceApplication):
         # Columns of the file that were not imported are reported like rows that were not.
         notes = counts["failed"] or tally["skipped"] or job.unknown_columns
         status = "completed_with_errors" if notes else "completed"
+        if job.cancel_requested:  # cancelled with every batch sent: those not executed then
+            status = "cancelled"  # came back without outcomes
+            counts = self._cancelled_counts(job, job.counts["total_rows"], job.counts["failed"])
         self.change(job_id, None, lambda j: j.finish(status, counts) if not j.final else None)
         self._remove_spools(job_id)
         self._set_status(self.read(job_id))

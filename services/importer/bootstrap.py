@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import socket
 from typing import Any
+from uuid import UUID
 
 import orjson
 import redis.asyncio as aioredis
@@ -15,6 +16,7 @@ from contracts import (
     SETTINGS_STREAM,
     dead_letter_stream,
 )
+from contracts.imports import cancelled_import_key
 from psa.config import Config
 from psa.customer_rules.projection import SettingsProjection
 from psa.persistence import event_store_env
@@ -63,6 +65,7 @@ def build_workers(
     async def dead_batch(position: int, body: bytes) -> None:
         await asyncio.to_thread(app.apply_dead_batch, _envelope(body))
 
+    app.cancel_hint = cancel_hint(config)
     relay = service_relay(
         config, app, client, CUSTOMER_COMMANDS_STREAM, to_envelope, topics=published_topics()
     )
@@ -92,6 +95,20 @@ def build_workers(
         relay,
     ]
     return workers
+
+
+def cancel_hint(config: Config) -> Any:
+    """Marks a cancelled job for the customers service (`cancelled_import_key`), from the
+    job runner's thread: kept a week, long after its last batch."""
+    import redis
+
+    client = redis.Redis.from_url(str(config.redis_url), socket_timeout=5, socket_connect_timeout=5)
+    stream = config.stream(CUSTOMER_COMMANDS_STREAM)
+
+    def hint(job_id: UUID) -> None:
+        client.set(cancelled_import_key(stream, job_id), b"1", ex=7 * 24 * 3600)
+
+    return hint
 
 
 def _envelope(body: bytes) -> dict[str, Any]:

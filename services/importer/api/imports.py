@@ -228,8 +228,9 @@ def status(app: App, principal: Admin, job_id: UUID) -> dict[str, Any]:
 @router.post(
     "/{job_id}/cancel",
     summary="Stop an import between batches",
-    description="The batches already sent are executed; the import ends `cancelled` with "
-    "their counts. 409 if it has ended already.",
+    description="No more batches are sent, and those sent but not executed yet are not "
+    "executed either; the import ends `cancelled` with the counts of the rows accounted "
+    "for. 409 if it has ended already.",
     response_model=ImportJobPublic,
     responses=problems(409),
 )

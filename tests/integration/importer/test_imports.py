@@ -472,6 +472,41 @@ def test_cancel_stops_an_import_between_batches(system: System, tenant: Tenant, 
     assert listed["total"] == ended["created"]
 
 
+def test_cancel_stops_the_batches_already_on_their_way(system: System, tenant: Tenant, monkeypatch):
+    """The customers service is told of the cancel: the batches sent and not executed yet
+    come back without outcomes, instead of creating their customers."""
+    from services.customers.application import CustomersApplication
+
+    execute = CustomersApplication.execute_import_batch
+
+    def slowly(self: Any, *args: Any) -> bool:
+        time.sleep(0.3)  # batches pile up on the stream
+        return execute(self, *args)
+
+    monkeypatch.setattr(CustomersApplication, "execute_import_batch", slowly)
+    rows = 5000  # ten batches, all sent at once (twelve may be on their way)
+    data = ("Nimi\r\n" + "".join(f"Asiakas {i} Oy\r\n" for i in range(rows))).encode()
+    job = upload(system, tenant, "iso.csv", data, dry_run=False).json()
+    wait_until(
+        lambda: (
+            system.http.get(f"{IMPORTS}/{job['id']}", headers=system.admin(tenant)).json()[
+                "created"
+            ]
+            > 0
+        ),
+        timeout=30,
+    )
+    response = system.http.post(f"{IMPORTS}/{job['id']}/cancel", headers=system.admin(tenant))
+    assert response.status_code == 200, response.text
+    ended = finished(system, tenant, job["id"])
+    assert ended["status"] == "cancelled", ended
+    # One or two batches were executed before the customers service heard of the cancel.
+    assert 0 < ended["created"] <= 1000 and ended["created"] % 500 == 0, ended
+    assert (ended["processed"], ended["failed"]) == (ended["created"], 0), ended
+    listed = system.http.get("/api/v1/customers?limit=1", headers=system.admin(tenant)).json()
+    assert listed["total"] == ended["created"]
+
+
 def test_cancel_while_the_file_is_checked_counts_what_was_found(
     system: System, tenant: Tenant, monkeypatch
 ):
