@@ -15,6 +15,7 @@ from uuid import UUID
 import httpx
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from .auth import load_secret, mint_token
@@ -71,9 +72,10 @@ def _request(config: Config, method: str, path: str, token: str, **kwargs: Any) 
             errors = body.get("errors") or []
         except ValueError:
             message = response.text
-        err.print(f"[red]{response.status_code}[/] {message}")
+        # The API's text is printed as it is: a column name such as 'Nimi [vanha]' is no markup.
+        err.print(f"[red]{response.status_code}[/] {escape(str(message))}")
         for problem in errors:  # RFC 9457 problem details: what is wrong, field by field
-            err.print(f"  {problem.get('field')}: {problem.get('message')}")
+            err.print(escape(f"  {problem.get('field')}: {problem.get('message')}"))
         if response.status_code == 401:
             err.print(
                 "The API did not take the token. The psa command signs its own tokens with the "
