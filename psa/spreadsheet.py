@@ -9,8 +9,14 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def neutralize(value: Any) -> str:
-    """A cell value that no spreadsheet runs as a formula. A value that starts with an
-    apostrophe gets one more, so that an import, which takes off the apostrophe before `= + -
-    @` or another apostrophe, reads back every value as it was."""
+    """A cell value that no spreadsheet runs as a formula."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
+def export_cell(value: Any) -> str:
+    """A cell of the customer export: neutralised, and a value that starts with an apostrophe
+    gets one more, so that an import, which takes off the apostrophe before `= + - @` or
+    another apostrophe, reads back every value as it was."""
     text = "" if value is None else str(value)
     return "'" + text if text.startswith((*FORMULA_START, "'")) else text

@@ -14,7 +14,7 @@ from typing import Any
 from psa.customer_rules.columns import KIND_NAMES, columns
 from psa.customer_rules.settings_view import SettingsView
 from psa.errors import DomainError, NotFoundError
-from psa.spreadsheet import neutralize
+from psa.spreadsheet import export_cell
 from psa.tables import Tables
 
 from .search import Query, Viewer, search, visible_customer
@@ -201,7 +201,7 @@ def export_row(
         "; ".join(own.get("tags") or []),
     ]
     values += [_field_text(f, (customer.get("fields") or {}).get(f["id"])) for f in fields]
-    return [neutralize(value) for value in values]
+    return [export_cell(value) for value in values]
 
 
 def _field_text(field: dict[str, Any], value: Any) -> str:

@@ -723,7 +723,7 @@ class ImporterApplication(ServiceApplication):
             failed_rows.add(row)
             errors.add(row, checker.header(column), message)
 
-        self._find_customers(job, view, index, failed_rows, refuse)
+        numbered_alike = self._find_customers(job, view, index, failed_rows, refuse)
         finding, by_number = RowSet(), RowSet()
         for row, _, column, _ in index.finds():
             finding.add(row)
@@ -739,10 +739,13 @@ class ImporterApplication(ServiceApplication):
                 failed_rows.add(number)
                 errors.add(number, checker.header(column), message)
         # Rows that find a customer of the register are skipped without update_existing: the
-        # rows below them cannot be imported either.
+        # rows below them cannot be imported either, unless that customer has the number the
+        # row gives, by which they find it in the register (a file imported again whole).
 
         def skipped(row: int) -> str | None:
             if update_existing or row not in finding or row in failed_rows:
+                return None
+            if row in numbered_alike:
                 return None
             found_by = "number" if row in by_number else "business_id"
             return f"a customer with this {_FOUND_BY[found_by]} exists already"
@@ -1379,9 +1382,10 @@ class ImporterApplication(ServiceApplication):
         index: RowIndex,
         failed_rows: RowSet,
         refuse: Callable[[int, str, str], None],
-    ) -> None:
+    ) -> RowSet:
         """The valid rows that find a customer of the register, as the customers service
-        finds it: by business id, else by number; kept in the index (`RowIndex.found`). A job
+        finds it: by business id, else by number; kept in the index (`RowIndex.found`).
+        Returns those of them whose customer has the number the row gives. A job
         resumed after a restart finds the customers its own rows created: not others'. These
         rows fail instead (`refuse`: row, column, message): one that finds a customer the
         job's company may not see, and one whose number finds a customer with another business
@@ -1397,6 +1401,7 @@ class ImporterApplication(ServiceApplication):
             )
 
         by_business_id = RowSet()
+        numbered_alike = RowSet()
         for chunk in index.keyed("business_id"):
             rows = [found for found in chunk if found[0] not in failed_rows]
             owners = self._owners(tenant, "business_id", {value for _, value, *_ in rows})
@@ -1413,6 +1418,8 @@ class ImporterApplication(ServiceApplication):
                     unseen(row, "business_id")
                     continue
                 taken = number is not None and numbers.get(number, customer)[0] != customer[0]
+                if number is not None and customer[1] == number:
+                    numbered_alike.add(row)
                 found.append((row, customer[0], "business_id", given if taken else None))
             index.found(found)
         for chunk in index.keyed("number"):
@@ -1438,8 +1445,10 @@ class ImporterApplication(ServiceApplication):
                 elif business_id and theirs.get(customer[0]):
                     refuse(row, "number", number_of_another(given, theirs[customer[0]]))
                 else:
+                    numbered_alike.add(row)
                     found.append((row, customer[0], "number", None))
             index.found(found)
+        return numbered_alike
 
     @staticmethod
     def _unseen(

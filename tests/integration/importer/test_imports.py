@@ -1712,3 +1712,28 @@ def test_an_export_with_archived_items_and_look_alike_names_imports_back_unchang
     errors = system.http.get(f"{IMPORTS}/{refused['id']}/errors", headers=system.admin(tenant))
     (error,) = errors.json()["items"]
     assert (error["column"], error["message"]) == ("Koko", "Koko: the option 'L' is archived")
+
+
+def test_a_file_with_sub_units_imported_again_whole_creates_only_its_new_rows(
+    system: System, tenant: Tenant
+):
+    """A parent row skipped because its customer exists (with the number the row gives) does
+    not fail the rows below it: they find that customer in the register by its number."""
+    text = (
+        "Nimi;Y-tunnus;Asiakasnumero;Pääyksikön asiakasnumero\r\n"
+        "Emo Oy;0737546-2;500;\r\n"  # 2
+        "Emo Oy, Tampere;;;500\r\n"  # 3
+        "Toinen Emo Oy;2336509-6;;\r\n"  # 4: numbered automatically
+    )
+    first = imported(system, tenant, "emot.csv", text.encode())
+    assert (first["status"], first["created"]) == ("completed", 3), first
+    again = text + "Emo Oy, Turku;;;500\r\n"  # 5: a new sub-unit
+    preview = finished(
+        system, tenant, upload(system, tenant, "emot.csv", again.encode()).json()["id"]
+    )
+    assert (preview["created"], preview["skipped"], preview["failed"]) == (1, 3, 0), preview
+    job = imported(system, tenant, "emot.csv", again.encode())
+    assert (job["created"], job["skipped"], job["failed"]) == (1, 3, 0), job
+    found = customers_of(system, tenant)
+    assert found["Emo Oy, Turku"]["parent_id"] == found["Emo Oy"]["id"]
+    assert len(customers_of_all(system, tenant)) == 4

@@ -883,12 +883,12 @@ def test_every_value_the_export_neutralises_reads_back_as_it_was():
     from hypothesis import given
     from hypothesis import strategies as st
 
-    from psa.spreadsheet import neutralize
+    from psa.spreadsheet import export_cell
     from services.importer.validation import _text
 
     @given(st.text(alphabet=st.sampled_from("'=+-@\t\r aÄ1;"), max_size=8) | st.text())
     def round_trip(value: str) -> None:
-        assert _text(neutralize(value)) == value.strip()
+        assert _text(export_cell(value)) == value.strip()
 
     round_trip()
 
@@ -900,3 +900,10 @@ def test_a_multiselect_option_with_a_separator_in_its_name_is_one_option():
     assert _split_options(spec, "Rakentaminen; talo; Kauppa") == ["Rakentaminen; talo", "Kauppa"]
     assert _split_options(spec, "kauppa | a|b ; Muu") == ["kauppa", "a|b", "Muu"]
     assert _split_options({"options": [{"name": "X"}]}, "X;Y") == ["X", "Y"]
+
+
+def test_the_error_report_keeps_a_message_that_starts_with_a_quote_as_it_is():
+    from psa.spreadsheet import export_cell, neutralize
+
+    assert neutralize("'firma' is not yritys") == "'firma' is not yritys"
+    assert neutralize("-1") == "'-1" and export_cell("'Oy") == "''Oy"
