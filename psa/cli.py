@@ -73,7 +73,10 @@ def _request(config: Config, method: str, path: str, token: str, **kwargs: Any) 
         except ValueError:
             message = response.text
         # The API's text is printed as it is: a column name such as 'Nimi [vanha]' is no markup.
-        err.print(f"[red]{response.status_code}[/] {escape(str(message))}")
+        # With field errors the detail only repeats them: they are printed one a line.
+        err.print(
+            f"[red]{response.status_code}[/]" + ("" if errors else f" {escape(str(message))}")
+        )
         for problem in errors:  # RFC 9457 problem details: what is wrong, field by field
             err.print(escape(f"  {problem.get('field')}: {problem.get('message')}"))
         if response.status_code == 401:
