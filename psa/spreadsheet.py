@@ -8,15 +8,15 @@ from typing import Any
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def neutralize(value: Any) -> str:
-    """A cell value that no spreadsheet runs as a formula."""
+def neutralize(value: Any, starts: tuple[str, ...] = FORMULA_START) -> str:
+    """A cell value that no spreadsheet runs as a formula: an apostrophe before a value that
+    `starts` with one of these."""
     text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_START) else text
+    return "'" + text if text.startswith(starts) else text
 
 
 def export_cell(value: Any) -> str:
     """A cell of the customer export: neutralised, and a value that starts with an apostrophe
     gets one more, so that an import, which takes off the apostrophe before `= + - @` or
     another apostrophe, reads back every value as it was."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith((*FORMULA_START, "'")) else text
+    return neutralize(value, (*FORMULA_START, "'"))

@@ -29,8 +29,8 @@ class ImportBatchHandler:
         # on their way are recorded as not executed.
         self.cancelled = cancelled
 
-    def apply(self, position: int, body: bytes, cancelled: bool = False) -> bool:
-        return self._execute(_COMMAND.validate_json(body), cancelled)
+    def apply(self, position: int, body: bytes) -> bool:
+        return self._execute(_COMMAND.validate_json(body), cancelled=False)
 
     def _execute(self, envelope: Any, cancelled: bool) -> bool:
         batch = envelope.payload

@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import tempfile
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
@@ -17,6 +18,7 @@ from psa.errors import DomainError, NotFoundError
 from psa.spreadsheet import export_cell
 from psa.tables import Tables
 
+from .list_projection import text_key
 from .search import Query, Viewer, search, visible_customer
 
 GROUPINGS = ("type", "group", "company_group", "kind")
@@ -111,14 +113,9 @@ def _user_labels(view: SettingsView) -> dict[str, str]:
     """Each user as the export names them: by name, or by id where another user has the same
     name (the import takes either)."""
     users = view.document["users"]
-    names: dict[str, int] = {}
-    for user in users.values():
-        key = " ".join(str(user["name"]).split()).casefold()
-        names[key] = names.get(key, 0) + 1
+    names = Counter(text_key(user["name"]) for user in users.values())
     return {
-        user_id: user["name"]
-        if names[" ".join(str(user["name"]).split()).casefold()] == 1
-        else user_id
+        user_id: user["name"] if names[text_key(user["name"])] == 1 else user_id
         for user_id, user in users.items()
     }
 

@@ -308,7 +308,12 @@ class ImporterApplication(ServiceApplication):
         self.job(tenant_id, job_id)
         change = self.change(job_id, None, lambda job: job.request_cancel())
         del change
-        self._hint_cancel(job_id)  # batches may be on their way
+        try:  # batches may be on their way: the customers service is told not to execute them
+            self.cancel_hint(job_id)
+        except Exception as error:  # a hint: without it the batches on their way are executed
+            log.warning(
+                "could not tell the customers service of the cancel of %s: %s", job_id, error
+            )
         job = self.job(tenant_id, job_id)
         self._set_status(job)
         return job
@@ -745,7 +750,7 @@ class ImporterApplication(ServiceApplication):
         def skipped(row: int) -> str | None:
             if update_existing or row not in finding or row in failed_rows:
                 return None
-            if row in numbered_alike:
+            if row in numbered_alike:  # the rows below find it by its number
                 return None
             found_by = "number" if row in by_number else "business_id"
             return f"a customer with this {_FOUND_BY[found_by]} exists already"
@@ -941,19 +946,10 @@ class ImporterApplication(ServiceApplication):
                 number, customer, parent_number, given, identity = orjson.loads(line)
                 yield number, customer, parent_number, given, identity
 
-    def _hint_cancel(self, job_id: UUID) -> None:
-        try:
-            self.cancel_hint(job_id)
-        except Exception as error:  # a hint: without it the batches on their way are executed
-            log.warning(
-                "could not tell the customers service of the cancel of %s: %s", job_id, error
-            )
-
     def _cancelled(self, job: ImportJob, queued: int, interrupted: Callable[[], bool]) -> None:
         """Stop after the batches already queued: wait for their outcomes, so that the job's
-        counts are what was done. The customers service is told first, so that those not
-        executed yet come back without outcomes."""
-        self._hint_cancel(job.id)
+        counts are what was done (the customers service, told of the cancel when it was asked,
+        gives those not executed yet back without outcomes)."""
         while True:
             seen = self._outcomes_so_far()
             if self.executed(job.id)[0] >= queued:
@@ -1360,17 +1356,18 @@ class ImporterApplication(ServiceApplication):
         done, tally = self.executed(job_id)
         if done - self._retries_pending(job) < job.batches:
             return
-        counts = {
-            **tally,
-            "failed": job.counts["failed"] + tally["failed"],
-            "processed": job.counts["total_rows"],
-        }
-        # Columns of the file that were not imported are reported like rows that were not.
-        notes = counts["failed"] or tally["skipped"] or job.unknown_columns
-        status = "completed_with_errors" if notes else "completed"
         if job.cancel_requested:  # cancelled with every batch sent: those not executed then
             status = "cancelled"  # came back without outcomes
             counts = self._cancelled_counts(job, job.counts["total_rows"], job.counts["failed"])
+        else:
+            counts = {
+                **tally,
+                "failed": job.counts["failed"] + tally["failed"],
+                "processed": job.counts["total_rows"],
+            }
+            # Columns of the file that were not imported are reported like rows that were not.
+            notes = counts["failed"] or tally["skipped"] or job.unknown_columns
+            status = "completed_with_errors" if notes else "completed"
         self.change(job_id, None, lambda j: j.finish(status, counts) if not j.final else None)
         self._remove_spools(job_id)
         self._set_status(self.read(job_id))

@@ -363,11 +363,11 @@ class RowChecker:
         # An archived option is allowed where the customer has it already: the name goes on,
         # for the customers service to check against the customer a row updates (a row that
         # finds none fails on the error).
-        archived_options = {
-            where.removeprefix("fields."): fields[where.removeprefix("fields.")]
-            for where, message in rule_errors
-            if message.endswith(" is archived") and where.removeprefix("fields.") in fields
-        }
+        archived_options = {}
+        for where, message in rule_errors:
+            field_id = where.removeprefix("fields.")
+            if message.endswith(" is archived") and field_id in fields:
+                archived_options[field_id] = fields[field_id]
         customer = {
             **details,
             "kind": details.get("kind") or "company",

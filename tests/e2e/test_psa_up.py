@@ -199,14 +199,18 @@ def test_the_psa_command_says_clearly_when_the_api_is_not_running(tmp_path: Path
     assert result.returncode == 2 and "make up" in result.stderr
 
 
+def _admin_token(env: dict[str, str], name: str) -> str:
+    """A new tenant of one company of this name; its admin's token."""
+    created = json.loads(psa(env, "tenant", "create", name, "--company", name, "--json").stdout)
+    token: str = created["admin_token"]
+    return token
+
+
 def test_psa_import_follows_the_job_and_writes_the_error_report_next_to_the_file(
     running, tmp_path: Path
 ):
     env = running
-    created = json.loads(
-        psa(env, "tenant", "create", "Yritys Oy", "--company", "Yritys Oy", "--json").stdout
-    )
-    token = created["admin_token"]
+    token = _admin_token(env, "Yritys Oy")
     register = tmp_path / "asiakkaat.csv"
     register.write_bytes(
         "Nimi;Y-tunnus\r\nÄänekosken Öljy Oy;0737546-2\r\n;1234567-8\r\nKolmas Oy;\r\n".encode(
@@ -248,10 +252,7 @@ def test_psa_import_follows_the_job_and_writes_the_error_report_next_to_the_file
 
 def test_psa_import_maps_the_columns_of_a_file_with_its_own_headers(running, tmp_path: Path):
     env = running
-    created = json.loads(
-        psa(env, "tenant", "create", "Kartta Oy", "--company", "Kartta Oy", "--json").stdout
-    )
-    token = created["admin_token"]
+    token = _admin_token(env, "Kartta Oy")
     register = tmp_path / "firmat.csv"
     register.write_bytes(
         "Firma;Tunnus;Muistiinpanot\r\nEka Oy;0737546-2;hyvä\r\nToka Oy;2336509-6;\r\n".encode()
