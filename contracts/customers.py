@@ -39,6 +39,17 @@ class Contact(Contract):
     phone: str | None
 
 
+ParentLinks = Annotated[
+    dict[str, UUID] | None,
+    Field(
+        description="Each company's own link to a parent unit, by company id, the last made "
+        "last (`parent_id` and `parent_company_id` are the last). Without a shared company "
+        "structure a company sees only its own link. None in entries of changes made before "
+        "the links were kept per company: then `parent_id` is the only link",
+    ),
+]
+
+
 class CustomerCreated(Contract):
     type: Literal["CustomerCreated"] = "CustomerCreated"
     name: str
@@ -61,6 +72,7 @@ class CustomerCreated(Contract):
     parent_company_id: UUID | None = Field(
         None, description="The company that linked the customer to its parent"
     )
+    parents: ParentLinks = None
 
 
 class CustomerDetailsChanged(Contract):
@@ -78,6 +90,7 @@ class CustomerDetailsChanged(Contract):
     parent_company_id: UUID | None = Field(
         None, description="The company that linked the customer to its parent"
     )
+    parents: ParentLinks = None
 
 
 class CustomerNumberChanged(Contract):

@@ -192,6 +192,15 @@ class SettingsView:
     def company_ids(self) -> list[str]:
         return list(self.document["companies"])
 
+    @property
+    def shares_structure(self) -> bool:
+        """Whether every company sees the same customer hierarchy: the multi-company
+        setting, or a tenant of one company."""
+        return (
+            bool(self.multi_company["share_company_structure"])
+            or len(self.document["companies"]) < 2
+        )
+
     def customer_type(self, type_id: str) -> dict[str, Any] | None:
         result: dict[str, Any] | None = self.document["customer_types"].get(type_id)
         return result

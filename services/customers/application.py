@@ -306,7 +306,7 @@ class CustomersApplication(ServiceApplication):
                 )
             if errors:
                 raise ValidationFailed(errors)
-            customer.change_details(actor.pair, details, actor.company_id)
+            customer.change_details(actor.pair, details, actor.company_id, view.shares_structure)
             if relationship is not None:
                 customer.set_relationship(actor.pair, actor.company_id, relationship)
             if number is not None:
@@ -438,7 +438,7 @@ class CustomersApplication(ServiceApplication):
         created_before = self.existing(list(row_ids.values()))
         taken: set[int] = set()  # automatic numbers found taken by hand
         updated_rows: dict[UUID, int] = {}  # customer → the row of this batch that updates it
-        parents: dict[UUID, Any] = {}  # the parents of customers this batch creates or updates
+        parents: dict[UUID, list[Any]] = {}  # the links of customers this batch creates or updates
 
         def failed(row: dict[str, Any], errors: Errors) -> None:
             column, message = errors[0]
@@ -575,7 +575,7 @@ class CustomersApplication(ServiceApplication):
                     created.append(NumberIndex.taken(tenant_id, given, match))
                     updated.change_number(actor.pair, given)
                 aggregates.append(updated)
-                parents[match] = updated.parent_id
+                parents[match] = list(updated.parents.values())
                 updated_rows[match] = row["row"]
                 outcomes.append(
                     {
@@ -620,7 +620,7 @@ class CustomersApplication(ServiceApplication):
                 request_key=row["key"],
             )
             numbers_in_batch[customer_number.casefold()] = customer_id
-            parents[customer_id] = details.get("parent_id")
+            parents[customer_id] = [details.get("parent_id")]
             created += [event, NumberIndex.taken(tenant_id, customer_number, customer_id)]
             outcomes.append(
                 {
@@ -692,7 +692,7 @@ class CustomersApplication(ServiceApplication):
         )
         if errors:
             return None
-        customer.change_details(actor.pair, details, actor.company_id)
+        customer.change_details(actor.pair, details, actor.company_id, view.shares_structure)
         if relationship_data or actor.company_id in customer.relationships:
             # A row that gives none of the company's relationship values does not make the
             # company a relationship with another company's customer.
@@ -716,25 +716,30 @@ class CustomersApplication(ServiceApplication):
         tenant_id: str,
         customer_id: UUID,
         parent_id: Any,
-        pending: dict[UUID, Any] | None = None,
+        pending: dict[UUID, list[Any]] | None = None,
     ) -> bool:
-        """Whether `parent_id` is the customer or below it (a customer may not be its own
-        ancestor), with the parents a batch gives (`pending`) in place of the stored ones."""
+        """Whether `parent_id` is the customer or below it through any company's links, with
+        the links a batch gives (`pending`) in place of the stored ones. No company's own
+        structure, nor the shared one whatever the setting becomes, may have a customer as
+        its own ancestor."""
         pending = pending or {}
         seen: set[UUID] = set()
-        current: UUID | None = UUID(str(parent_id))
-        while current is not None and current not in seen:
+        todo = [UUID(str(parent_id))]
+        while todo:
+            current = todo.pop()
             if current == customer_id:
                 return True
+            if current in seen:
+                continue
             seen.add(current)
             if current in pending:
                 above = pending[current]
             else:
                 try:
-                    above = self.get_customer(tenant_id, current).parent_id
+                    above = list(self.get_customer(tenant_id, current).parents.values())
                 except NotFoundError:
-                    return False
-            current = UUID(str(above)) if above else None
+                    continue
+            todo += [UUID(str(link)) for link in above if link]
         return False
 
     def _number_owner(self, tenant_id: str, number: str) -> UUID | None:

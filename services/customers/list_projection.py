@@ -18,6 +18,9 @@ and every count is one range of one small index, whatever the multi-company rule
   relationship only (`own:group`, ...), which is what a user sees when other companies'
   details are hidden.
 - `customer_posting`: (term, seq) for each customer that has the term.
+- `customer_link`: each company's own link of a customer to its parent unit, which is what
+  the company sees without a shared company structure (`customer_scope` has the last link
+  made, everyone's with a shared one).
 """
 
 from __future__ import annotations
@@ -33,12 +36,12 @@ import orjson
 from psa.streams.runtime import Poller
 from psa.tables import Tables, create_tracking_table, lock_tracking, track, tracked_position
 
-from .domainmodel.customer import SHARED_FIELDS, Customer, CustomerEvent
+from .domainmodel.customer import SHARED_FIELDS, Customer, CustomerEvent, links
 from .publishing import customer_topics
 
 log = logging.getLogger("psa.customers.list")
 # The tracking name carries the layout's version: a new layout is built from the event log.
-NAME = "customer_list.v4"
+NAME = "customer_list.v5"
 ALL = "*"
 SCOPE = "scope"  # the facet of a scope's own term, whose id keys its sort rows
 NO_NUMBER = 9223372036854775807  # sorts customers without a numeric number last
@@ -80,6 +83,10 @@ def _tables(postgres: bool) -> dict[str, str]:
             "business_key TEXT NOT NULL, created_at TEXT NOT NULL, parent_id TEXT, "
             f"parent_company_id TEXT, PRIMARY KEY (scope_term, seq)){without_rowid}"
         ),
+        "customer_link": (
+            "(customer_id TEXT NOT NULL, company_id TEXT NOT NULL, tenant_id TEXT NOT NULL, "
+            f"parent_id TEXT NOT NULL, PRIMARY KEY (customer_id, company_id)){without_rowid}"
+        ),
     }
 
 
@@ -92,6 +99,8 @@ _INDEXES = [
     ("customer_scope", "scope_term, created_at, seq", False),
     ("customer_scope", "seq", False),
     ("customer_list", "tenant_id, business_id", False),
+    ("customer_link", "tenant_id, company_id, customer_id", False),
+    ("customer_link", "tenant_id, company_id, parent_id", False),
 ]
 # Tables of earlier layouts; they are dropped and the list is built again from the log.
 _OLD_TABLES = (
@@ -103,6 +112,7 @@ _OLD_TABLES = (
     "customer_list",
     "customer_term",
     "customer_posting",
+    "customer_link",
 )
 
 
@@ -128,6 +138,7 @@ def apply_event(document: dict[str, Any] | None, event: CustomerEvent) -> dict[s
             "contacts": event.contacts,
             "created_in": event.created_in,
             "parent_company_id": event.parent_company_id,
+            "parents": links(event.parents, event.parent_id, event.parent_company_id),
             "created_at": event.timestamp,
             "updated_at": event.timestamp,
         }
@@ -135,8 +146,9 @@ def apply_event(document: dict[str, Any] | None, event: CustomerEvent) -> dict[s
     if isinstance(event, Customer.DetailsChanged):
         for key in event.changed:
             document[key] = getattr(event, key)
-        # The company that linked the customer to its parent, as the aggregate keeps it.
+        # The links to parents, as the aggregate keeps them.
         document["parent_company_id"] = event.parent_company_id
+        document["parents"] = links(event.parents, event.parent_id, event.parent_company_id)
     elif isinstance(event, Customer.NumberChanged):
         document["number"] = event.number
     elif isinstance(event, Customer.RelationshipSet):
@@ -334,8 +346,19 @@ class CustomerListProjection(Poller):
         new_documents: list[tuple[Any, ...]] = []  # of customers not listed before
         scope_rows: list[tuple[Any, ...]] = []
         postings: list[tuple[int, int]] = []
+        old_links: list[tuple[str]] = []
+        new_links: list[tuple[str, str, str, str]] = []
         for seq, document, previous in customers:
             tenant_id = document["tenant_id"]
+            parents = document.get("parents") or {}
+            if previous is None or parents != (previous.get("parents") or {}):
+                if previous is not None:
+                    old_links.append((str(document["id"]),))
+                new_links += [
+                    (str(document["id"]), company_id, tenant_id, parent_id)
+                    for company_id, parent_id in parents.items()
+                    if company_id  # a link of no known company is no company's own
+                ]
             if previous is not None:
                 old_scopes.append((seq,))
                 old = {self._term(cursor, tenant_id, term) for term in index_terms(previous)}
@@ -382,6 +405,18 @@ class CustomerListProjection(Poller):
             cursor.executemany(
                 t.sql(f"DELETE FROM {t.name('customer_posting')} WHERE term_id = ? AND seq = ?"),
                 old_postings,
+            )
+        if old_links:
+            cursor.executemany(
+                t.sql(f"DELETE FROM {t.name('customer_link')} WHERE customer_id = ?"), old_links
+            )
+        if new_links:
+            cursor.executemany(
+                t.sql(
+                    f"INSERT INTO {t.name('customer_link')} "
+                    "(customer_id, company_id, tenant_id, parent_id) VALUES (?, ?, ?, ?)"
+                ),
+                new_links,
             )
         list_columns = (
             "customer_id, seq, tenant_id, name, number, business_id, kind, parent_id, "

@@ -134,6 +134,12 @@ def _created_envelope(event: Any, position: int) -> dict[str, Any] | None:
                 "created_in": _uuid(event.created_in),
                 "request_key": _text(event.request_key),
                 "parent_company_id": _uuid(event.parent_company_id),
+                "parents": None
+                if event.parents is None
+                else {
+                    _text(company_id, required=True): _uuid(parent_id, required=True)
+                    for company_id, parent_id in event.parents.items()
+                },
             },
         )
     except (KeyError, TypeError, ValueError, AttributeError):

@@ -13,6 +13,7 @@ from psa.customer_rules.settings_view import SettingsView
 from psa.errors import DomainError, NotFoundError
 from psa.tables import Tables
 
+from .domainmodel.customer import links, seen_parent
 from .list_projection import ALL, SCOPE, indexed_value, text_key
 
 SORTS = {
@@ -179,7 +180,7 @@ def search(
     multi = len(view.company_ids) >= 2
     see_others = rules["see_other_companies_customers"] or not multi
     hide_details = rules["hide_other_companies_details"] and multi
-    share_structure = rules["share_company_structure"] or not multi
+    share_structure = view.shares_structure
     t = tables
     tenant_id = viewer.tenant_id
     scope = ALL if see_others else viewer.company_id
@@ -219,16 +220,25 @@ def search(
     unit = query.unit or view.document.get("hierarchy_filter") or "all"
     if unit not in UNITS:
         raise DomainError(f"must be one of {', '.join(UNITS)}", "unit")
-    # A link is visible to every company when the structure is shared, else to the company
-    # that made it; the unit filter follows what the viewer can see.
-    own_links = "" if share_structure else " AND {a}.parent_company_id = ?"
-    link_params: list[Any] = [] if share_structure else [viewer.company_id]
-    has_parent = ("s.parent_id IS NOT NULL" + own_links.format(a="s"), link_params)
-    has_child = (
-        f"s.customer_id IN (SELECT k.parent_id FROM {t.name('customer_list')} k WHERE "
-        "k.tenant_id = ? AND k.parent_id IS NOT NULL" + own_links.format(a="k") + ")",
-        [tenant_id, *link_params],
-    )
+    # The last link made is every company's when the structure is shared; else each
+    # company's own links are in `customer_link`. The unit filter follows what the viewer sees.
+    if share_structure:
+        has_parent: tuple[str, list[Any]] = ("s.parent_id IS NOT NULL", [])
+        has_child = (
+            f"s.customer_id IN (SELECT k.parent_id FROM {t.name('customer_list')} k WHERE "
+            "k.tenant_id = ? AND k.parent_id IS NOT NULL)",
+            [tenant_id],
+        )
+    else:
+        own_links = f"FROM {t.name('customer_link')} k WHERE k.tenant_id = ? AND k.company_id = ?"
+        has_parent = (
+            f"s.customer_id IN (SELECT k.customer_id {own_links})",
+            [tenant_id, viewer.company_id],
+        )
+        has_child = (
+            f"s.customer_id IN (SELECT k.parent_id {own_links})",
+            [tenant_id, viewer.company_id],
+        )
     if unit == "subunits":
         conditions.append(has_parent)
     elif unit == "parents":
@@ -414,8 +424,13 @@ def shown(
         for field_id, value in (customer.get("fields") or {}).items()
         if (spec := view.field(field_id)) is not None and spec["shown_in_details_and_list"]
     }
-    if not share_structure and customer.get("parent_company_id") != viewer.company_id:
-        customer["parent_id"] = None
+    # The links of other companies are theirs alone without a shared structure.
+    parents = links(
+        customer.pop("parents", None), customer.get("parent_id"), customer.get("parent_company_id")
+    )
+    customer["parent_id"] = seen_parent(parents, viewer.company_id, share_structure)
+    if not share_structure:
+        customer["parent_company_id"] = viewer.company_id if customer["parent_id"] else None
     return customer
 
 
@@ -435,5 +450,5 @@ def visible_customer(
         view,
         viewer,
         rules["hide_other_companies_details"] and multi,
-        rules["share_company_structure"] or not multi,
+        view.shares_structure,
     )

@@ -1,8 +1,11 @@
 """The `Customer` aggregate: a customer of the tenant, with a relationship per company.
 
-Shared by the whole tenant: name, kind, number, business id, company group, parent, additional
-field values, contact persons, address. Per company, in that company's relationship with the
-customer: customer type, customer group, account manager, team, customer team, tags.
+Shared by the whole tenant: name, kind, number, business id, company group, additional field
+values, contact persons, address. The link to a parent unit is each company's own (`parents`):
+without a shared company structure a company sees and changes only the link it made; with
+one, the last link made is everyone's (`parent_id`). Per company, in that company's
+relationship with the customer: customer type, customer group, account manager, team,
+customer team, tags.
 
 The rules that depend on the settings (defaults, mandatory fields, archived values, ...) are
 checked by `rules.py` before a command reaches the aggregate; the aggregate keeps its own
@@ -68,11 +71,19 @@ class Customer(PlainStateCopy, Aggregate):
         self.contacts: list[dict[str, Any]] = []
         self.created_in: str | None = None
         self.request_key: str | None = None
-        # The company whose user linked the customer to its parent: without a shared
-        # company structure, only that company sees the link.
+        # Each company's link to a parent unit, by company id, the last made last;
+        # `parent_id` and `parent_company_id` are the last link and the company that made it.
+        self.parents: dict[str, str] = {}
         self.parent_company_id: str | None = None
 
     Event = CustomerEvent
+
+    def __getattr__(self, name: str) -> Any:
+        # A customer restored from a snapshot taken before the links were kept per company.
+        if name == "parents":
+            state = self.__dict__
+            return links(None, state.get("parent_id"), state.get("parent_company_id"))
+        raise AttributeError(name)
 
     class Created(CustomerEvent, Aggregate.Created):
         type_name: ClassVar[str] = "CustomerCreated"
@@ -89,12 +100,14 @@ class Customer(PlainStateCopy, Aggregate):
         created_in: str | None
         request_key: str | None
         parent_company_id: str | None = None
+        parents: dict[str, str] | None = None  # None in events stored before it was kept
 
         def apply(self, customer: Customer) -> None:
             customer.tenant_id = self.tenant_id
             for key in (*SHARED_FIELDS, "number", "created_in", "request_key"):
                 setattr(customer, key, copy_state(getattr(self, key)))
             customer.parent_company_id = self.parent_company_id
+            customer.parents = links(self.parents, self.parent_id, self.parent_company_id)
             customer.relationships = copy_state(self.relationships)
             customer.contacts = copy_state(self.contacts)
 
@@ -114,11 +127,13 @@ class Customer(PlainStateCopy, Aggregate):
         fields: dict[str, Any]
         address: dict[str, Any] | None
         parent_company_id: str | None = None
+        parents: dict[str, str] | None = None  # None in events stored before it was kept
 
         def apply(self, customer: Customer) -> None:
             for key in SHARED_FIELDS:
                 setattr(customer, key, copy_state(getattr(self, key)))
             customer.parent_company_id = self.parent_company_id
+            customer.parents = links(self.parents, self.parent_id, self.parent_company_id)
 
         def subject(self, customer: Any) -> Any:
             return {key: copy_state(getattr(customer, key)) for key in self.changed}
@@ -195,6 +210,7 @@ class Customer(PlainStateCopy, Aggregate):
             created_in=company_id,
             request_key=request_key,
             parent_company_id=company_id if details.get("parent_id") else None,
+            parents={company_id or "": details["parent_id"]} if details.get("parent_id") else {},
             name=details.get("name"),
             kind=details.get("kind"),
             business_id=details.get("business_id"),
@@ -218,18 +234,41 @@ class Customer(PlainStateCopy, Aggregate):
         )
 
     def change_details(
-        self, actor: tuple[str, str], details: dict[str, Any], company_id: str | None = None
+        self,
+        actor: tuple[str, str],
+        details: dict[str, Any],
+        company_id: str | None = None,
+        shared_structure: bool = True,
     ) -> list[str]:
-        """Apply checked shared details; returns the names of those that changed."""
+        """Apply checked shared details; returns the names of those that changed (`parents`
+        when a company's link did).
+
+        A `parent_id` given is the company's link: with a shared company structure it
+        replaces every link, without one only the company's own."""
         new = {key: copy_state(getattr(self, key)) for key in SHARED_FIELDS}
         new.update({key: value for key, value in details.items() if key in SHARED_FIELDS})
+        parents = self.parents
+        if "parent_id" in details:
+            company = company_id or ""
+            wanted = details["parent_id"] or None
+            if shared_structure and wanted != self.parent_id:
+                parents = {company: wanted} if wanted else {}
+            elif not shared_structure and wanted != self.parents.get(company):
+                parents = {key: value for key, value in self.parents.items() if key != company}
+                if wanted:
+                    parents[company] = wanted
+        new["parent_id"], linker = last_link(parents)
         changed = [key for key in SHARED_FIELDS if new[key] != getattr(self, key)]
-        linker = self.parent_company_id
-        if "parent_id" in changed:
-            linker = company_id if new["parent_id"] else None
+        if parents != self.parents:
+            changed.append("parents")
         if changed:
             self._trigger(
-                self.DetailsChanged, actor, changed=changed, parent_company_id=linker, **new
+                self.DetailsChanged,
+                actor,
+                changed=changed,
+                parent_company_id=linker,
+                parents=copy_state(parents),
+                **new,
             )
         return changed
 
@@ -269,9 +308,37 @@ class Customer(PlainStateCopy, Aggregate):
             "contacts": copy_state(self.contacts),
             "created_in": self.created_in,
             "parent_company_id": self.parent_company_id,
+            "parents": dict(self.parents),
             "created_at": self.created_on,
             "updated_at": self.modified_on,
         }
+
+
+def links(parents: dict[str, str] | None, parent_id: Any, company_id: Any) -> dict[str, str]:
+    """Each company's link to a parent, by company id; an event stored before they were
+    kept has only the last link and the company that made it (none: a link no company
+    sees without a shared structure, as before)."""
+    if parents is not None:
+        return dict(parents)
+    return {str(company_id or ""): str(parent_id)} if parent_id else {}
+
+
+def last_link(parents: dict[str, str]) -> tuple[str | None, str | None]:
+    """The last link made (the shared structure's) and its company."""
+    if not parents:
+        return None, None
+    company, parent = next(reversed(parents.items()))
+    return parent, company or None
+
+
+def seen_parent(
+    parents: dict[str, str], company_id: str | None, shared_structure: bool
+) -> str | None:
+    """The parent a company sees: the last link made with a shared company structure, else
+    the company's own."""
+    if shared_structure:
+        return last_link(parents)[0]
+    return parents.get(company_id or "") if company_id else None
 
 
 _TOPIC = get_topic(Customer)

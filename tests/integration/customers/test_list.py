@@ -316,6 +316,43 @@ def test_toggle_4_share_company_structure(system, tenant, companies, share):
     assert a.names(unit="subunits") == ["Tytär Oy"]
 
 
+def test_without_a_shared_structure_each_company_keeps_its_own_links(system, tenant, companies):
+    """A company's link to a parent is its own: another company linking the same customer
+    elsewhere, or removing its link, leaves it as it was; sharing shows the last link made."""
+    a, b = companies
+    toggle(system, tenant, see_other_companies_customers=True, share_company_structure=False)
+    emo_a = a.create({"name": "A:n emo"})
+    emo_b = b.create({"name": "B:n emo"})
+    child = a.create({"name": "Tytär Oy", "parent_id": emo_a["id"]})
+
+    def patch(company: Company, customer: dict[str, Any], body: dict[str, Any]) -> Any:
+        headers = {**company.headers, "Settings-Position": system.position}
+        return system.http.patch(f"{LIST}/{customer['id']}", json=body, headers=headers)
+
+    def parent_seen(company: Company, customer: dict[str, Any]) -> Any:
+        return system.http.get(f"{LIST}/{customer['id']}", headers=company.headers).json()[
+            "parent_id"
+        ]
+
+    assert patch(b, child, {"parent_id": emo_b["id"]}).status_code == 200
+    assert parent_seen(a, child) == emo_a["id"]  # B's link did not replace A's
+    assert parent_seen(b, child) == emo_b["id"]
+    assert a.names(unit="parents") == ["A:n emo"] and b.names(unit="parents") == ["B:n emo"]
+    assert a.names(unit="subunits") == ["Tytär Oy"] == b.names(unit="subunits")
+    assert a.names(unit="unlinked") == ["B:n emo"] and b.names(unit="unlinked") == ["A:n emo"]
+    # A loop through another company's links is refused: no structure may ever have one.
+    loop = patch(b, emo_a, {"parent_id": child["id"]})
+    assert loop.status_code == 422 and loop.json()["errors"][0]["field"] == "parent_id"
+    # Sharing shows the last link made to every company.
+    toggle(system, tenant, share_company_structure=True)
+    assert parent_seen(a, child) == emo_b["id"] == parent_seen(b, child)
+    assert a.names(unit="parents") == ["B:n emo"]
+    toggle(system, tenant, share_company_structure=False)
+    assert patch(b, child, {"parent_id": None}).status_code == 200
+    assert parent_seen(a, child) == emo_a["id"] and parent_seen(b, child) is None
+    assert b.names(unit="subunits") == [] and a.names(unit="subunits") == ["Tytär Oy"]
+
+
 @pytest.mark.parametrize("any_company", [False, True])
 def test_toggle_5_account_manager_from_any_company(system, tenant, companies, any_company):
     a, _ = companies

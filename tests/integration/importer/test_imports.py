@@ -19,8 +19,16 @@ from tests.integration.settings.conftest import Tenant
 IMPORTS = "/api/v1/imports"
 
 
-def upload(system: System, tenant: Tenant, name: str, data: bytes, **options: Any) -> Any:
-    headers = {**system.admin(tenant), "Settings-Position": system.position}
+def upload(
+    system: System,
+    tenant: Tenant,
+    name: str,
+    data: bytes,
+    headers: dict[str, str] | None = None,
+    **options: Any,
+) -> Any:
+    """Upload as the tenant's admin (or with `headers`, as another)."""
+    headers = {**(headers or system.admin(tenant)), "Settings-Position": system.position}
     form = {
         key: value if key == "mapping" else str(value).lower()
         for key, value in {"dry_run": True, **options}.items()
@@ -154,9 +162,16 @@ def test_cancelling_an_ended_import_is_refused(system: System, tenant: Tenant):
     assert response.status_code == 409
 
 
-def imported(system: System, tenant: Tenant, name: str, data: bytes, **options: Any) -> Any:
+def imported(
+    system: System,
+    tenant: Tenant,
+    name: str,
+    data: bytes,
+    headers: dict[str, str] | None = None,
+    **options: Any,
+) -> Any:
     """Import a file for real and wait for the job's end."""
-    response = upload(system, tenant, name, data, dry_run=False, **options)
+    response = upload(system, tenant, name, data, headers, dry_run=False, **options)
     assert response.status_code == 202, response.text
     return finished(system, tenant, response.json()["id"])
 
@@ -1737,3 +1752,33 @@ def test_a_file_with_sub_units_imported_again_whole_creates_only_its_new_rows(
     found = customers_of(system, tenant)
     assert found["Emo Oy, Turku"]["parent_id"] == found["Emo Oy"]["id"]
     assert len(customers_of_all(system, tenant)) == 4
+
+
+def test_another_companys_update_import_keeps_the_first_companys_parent_link(
+    system: System, tenant: Tenant
+):
+    """Without a shared company structure each company's link to a parent is its own: an
+    update import of company B that links a customer elsewhere leaves company A's link."""
+    system.settings_change(
+        tenant,
+        "PUT",
+        "/multi-company",
+        {"see_other_companies_customers": True, "share_company_structure": False},
+    )
+    company_a = system.after_settings(system.admin(tenant))
+    company_b = system.after_settings(
+        system.headers(tenant, companies=[tenant.companies[1]], name="Bertta Admin")
+    )
+    emo_a = system.create(company_a, {"name": "A:n emo", "number": "100"}).json()
+    system.create(company_b, {"name": "B:n emo", "number": "200"})
+    child = system.create(
+        company_a, {"name": "Tytär Oy", "number": "101", "parent_id": emo_a["id"]}
+    ).json()
+    text = "Nimi;Asiakasnumero;Pääyksikön asiakasnumero\r\nTytär Oy;101;200\r\n"
+    job = imported(system, tenant, "b.csv", text.encode(), company_b, update_existing=True)
+    assert (job["status"], job["updated"], job["failed"]) == ("completed", 1, 0), job
+    seen_by_a = system.http.get(f"/api/v1/customers/{child['id']}", headers=company_a).json()
+    seen_by_b = system.http.get(f"/api/v1/customers/{child['id']}", headers=company_b).json()
+    emo_b = customers_of(system, tenant)["B:n emo"]
+    assert seen_by_a["parent_id"] == emo_a["id"]
+    assert seen_by_b["parent_id"] == emo_b["id"]
