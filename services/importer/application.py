@@ -32,6 +32,7 @@ from psa.tables import Tables, lock_tracking, track
 
 from .columns import columns, map_headers
 from .domainmodel import FINAL, ImportBatch, ImportJob, batch_id
+from .finnish import in_finnish
 from .reader import FileProblem, filled, open_sheet
 from .rowindex import CHUNK, Hierarchy, RowIndex, RowSet
 from .validation import RowChecker, duplicate_key, rule_column, same_row
@@ -410,7 +411,12 @@ class ImporterApplication(ServiceApplication):
             limit,
         )
         items = [
-            {"row": int(r["row_number"]), "column": r["column_name"], "message": r["message"]}
+            {
+                "row": int(r["row_number"]),
+                "column": r["column_name"],
+                "message": r["message"],
+                "message_fi": in_finnish(r["message"]),
+            }
             for r in rows
         ]
         return items, total

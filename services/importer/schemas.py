@@ -79,6 +79,10 @@ class ImportRowError(BaseModel):
     row: int = Field(description="The row's number in the file (the header is row 1)")
     column: str = Field(description="The column's header in the file")
     message: str
+    message_fi: str = Field(
+        description="The message in Finnish (as the CSV report gives it); the English one "
+        "where no translation is known"
+    )
 
 
 class ImportErrorPage(BaseModel):

@@ -260,8 +260,10 @@ def retry(app: App, principal: Admin, job_id: UUID) -> dict[str, Any]:
     "/{job_id}/errors",
     summary="The errors of an import, row by row",
     description="Every error of every row, with the row's number in the file and the "
-    "column's header, in row order: JSON a page at a time, or with `format=csv` the whole "
-    "report as a semicolon-separated file (UTF-8 with BOM; columns Rivi, Sarake, Virhe).",
+    "column's header, in row order: JSON a page at a time (each message in English and in "
+    "Finnish), or with `format=csv` the whole report as a semicolon-separated file (UTF-8 "
+    "with BOM; columns Rivi, Sarake, Virhe, the messages in Finnish; with `lang=en` columns "
+    "Row, Column, Error in English).",
     response_model=ImportErrorPage,
     responses={200: {"content": {"text/csv": {}}}},
 )
@@ -272,11 +274,12 @@ def errors(
     format: Literal["json", "csv"] = "json",
     offset: Annotated[int, Query(ge=0)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    lang: Literal["fi", "en"] = "fi",
 ) -> Any:
     app.job(str(principal.tenant), job_id)
     if format == "csv":
         return StreamingResponse(
-            _error_lines(app, job_id),
+            _error_lines(app, job_id, lang),
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="virheet-{job_id}.csv"'},
         )
@@ -284,13 +287,14 @@ def errors(
     return _page(items, total, offset)
 
 
-def _error_lines(app: ImporterApplication, job_id: UUID) -> Iterator[bytes]:
+def _error_lines(app: ImporterApplication, job_id: UUID, lang: str) -> Iterator[bytes]:
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";")
     buffer.write("\ufeff")
-    writer.writerow(["Rivi", "Sarake", "Virhe"])
+    writer.writerow(["Rivi", "Sarake", "Virhe"] if lang == "fi" else ["Row", "Column", "Error"])
+    key = "message_fi" if lang == "fi" else "message"
     for count, error in enumerate(app.all_errors(job_id), start=1):
-        writer.writerow([error["row"], neutralize(error["column"]), neutralize(error["message"])])
+        writer.writerow([error["row"], neutralize(error["column"]), neutralize(error[key])])
         if count % 500 == 0:
             yield buffer.getvalue().encode()
             buffer.seek(0)

@@ -91,6 +91,15 @@ def test_a_dry_run_reports_every_error_of_every_row(system: System, tenant: Tena
     rows = list(csv.reader(io.StringIO(report.content.decode("utf-8-sig")), delimiter=";"))
     assert rows[0] == ["Rivi", "Sarake", "Virhe"]
     assert len(rows) == 1 + len(found)
+    # The report an admin opens is in Finnish; the JSON has both, the English report on asking.
+    assert ["4", "Y-tunnus", "sama Y-tunnus kuin rivillä 2"] in rows
+    assert {e["message_fi"] for e in errors["items"]} == {row[2] for row in rows[1:]}
+    english = system.http.get(
+        f"{IMPORTS}/{job['id']}/errors?format=csv&lang=en", headers=system.admin(tenant)
+    )
+    rows = list(csv.reader(io.StringIO(english.content.decode("utf-8-sig")), delimiter=";"))
+    assert rows[0] == ["Row", "Column", "Error"]
+    assert ["4", "Y-tunnus", "the same business id as row 2"] in rows
     # Nothing was created: it was a dry run.
     listed = system.http.get(
         "/api/v1/customers", headers=system.headers(tenant, roles=("user",))
