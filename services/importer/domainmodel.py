@@ -13,6 +13,8 @@ from eventsourcing.domain import Aggregate, event
 from psa.domain import PlainStateCopy
 from psa.errors import ConflictError
 
+from .finnish import in_finnish
+
 STATUSES = (
     "queued",
     "validating",
@@ -154,6 +156,7 @@ class ImportJob(PlainStateCopy, Aggregate):
             "checked": self.counts.get("checked", self.counts["total_rows"]),
             "unknown_columns": self.unknown_columns,
             "problem": self.problem,
+            "problem_fi": in_finnish(self.problem) if self.problem else None,
             "cancel_requested": self.cancel_requested,
             "created_by": {"id": self.actor_id, "name": self.actor_name},
             "created_at": self.created_on,

@@ -247,6 +247,15 @@ _MESSAGES: list[tuple[str, str]] = [
         r"the CSV cannot be read from line (?P<n>\d+) on: (?P<x>.+)",
         "CSV-tiedostoa ei voi lukea riviltä {n} alkaen: {x}",
     ),
+    # Why a job failed
+    (
+        r"(?P<n>\d+) rows? ha(?:s|ve) errors, so nothing was imported: correct (?:it|them), or "
+        r"import with skip_errors to import the other rows",
+        "{n} rivillä on virheitä, joten mitään ei tuotu: korjaa virheet, tai tuo muut rivit "
+        "valinnalla skip_errors (virheelliset rivit ohitetaan)",
+    ),
+    (r"required columns are missing: (?P<x>.+)", "pakollisia sarakkeita puuttuu: {x}"),
+    (r"the import failed: (?P<x>.+)", "tuonti epäonnistui: {x}"),
     # A field's own error after its name ("Koko: 'XL' is not an option ...")
     (r"(?P<x>[^:]+): (?P<m>.+)", "{x}: {m}"),
 ]

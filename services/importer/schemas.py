@@ -60,6 +60,7 @@ class ImportJobPublic(BaseModel):
     failed: int = Field(description="Rows with errors (see `/errors`)")
     unknown_columns: list[str] = Field(description="Columns of the file that are not imported")
     problem: str | None = Field(description="Why the import failed or stopped, if it did")
+    problem_fi: str | None = Field(None, description="`problem` in Finnish")
     cancel_requested: bool
     created_by: ActorRef
     created_at: datetime

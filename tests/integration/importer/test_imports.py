@@ -146,6 +146,7 @@ def test_a_file_without_a_required_column_fails_naming_it(system: System, tenant
     job = finished(system, tenant, response.json()["id"])
     assert job["status"] == "failed"
     assert job["problem"] == "required columns are missing: Nimi"
+    assert job["problem_fi"] == "pakollisia sarakkeita puuttuu: Nimi"
     assert job["unknown_columns"] == ["Lempiväri"]  # as the error report names it
 
 
@@ -373,6 +374,7 @@ def test_one_invalid_row_stops_the_import_unless_errors_are_skipped(system: Syst
     assert stopped["status"] == "failed"
     assert stopped["created"] == 0 and stopped["failed"] == 1
     assert "nothing was imported" in stopped["problem"]
+    assert "joten mitään ei tuotu" in stopped["problem_fi"]
     assert customers_of(system, tenant) == {}
     skipped = finished(
         system,

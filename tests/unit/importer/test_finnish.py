@@ -90,3 +90,15 @@ def test_a_message_without_a_finnish_form_stays_in_english() -> None:
     assert in_finnish("something new went wrong") == "something new went wrong"
     # A reason after a colon that has no Finnish form does not make a half translation.
     assert translated("the parent (row 2) is not imported: something new") is None
+
+
+def test_why_a_job_failed_in_finnish() -> None:
+    for failed in (1, 12):
+        rows = "1 row has errors" if failed == 1 else f"{failed} rows have errors"
+        correct = "correct it" if failed == 1 else "correct them"
+        problem = (
+            f"{rows}, so nothing was imported: {correct}, or import with skip_errors to import "
+            "the other rows"
+        )
+        assert in_finnish(problem).startswith(f"{failed} rivillä on virheitä")
+    assert in_finnish("required columns are missing: Nimi") == "pakollisia sarakkeita puuttuu: Nimi"
