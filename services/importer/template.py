@@ -17,6 +17,26 @@ TEXT_COLUMNS = {"number", "business_id", "parent_number", "postal_code", "contac
 INSTRUCTIONS = ("Sarake", "Pakollinen", "Muoto", "Sallitut arvot", "Englanniksi")
 
 
+# How the rows are read, below the columns of the "Ohjeet" sheet.
+NOTES = (
+    "Rivit ja päivitys",
+    "Otsikkorivi on rivi 1; sarakkeiden järjestyksellä ei ole väliä, ja otsikot voivat olla "
+    "suomeksi tai englanniksi. Sarake, jota tuonti ei tunne, raportoidaan eikä sitä tuoda.",
+    "Asiakas tunnistetaan Y-tunnuksesta tai, jos sitä ei ole, asiakasnumerosta. Jo "
+    "rekisterissä oleva asiakas ohitetaan, tai valinnalla update_existing (päivitä olemassa "
+    "olevat) päivitetään.",
+    "Päivitettäessä tyhjä solu jättää asiakkaan arvon ennalleen: tuonti ei tyhjennä arvoja. "
+    "Päivitystiedostossa voi olla vain tunniste ja muuttuvat sarakkeet, esim. "
+    "Y-tunnus;Katuosoite.",
+    "Rivi, jolla ei ole Y-tunnusta eikä asiakasnumeroa, tunnistetaan arvoistaan: samana "
+    "uudelleen tuotuna se ohitetaan, muutettuna se luo uuden asiakkaan.",
+    "Alayksikön rivillä on pääyksikön asiakasnumero; pääyksikkö voi olla tiedostossa (myös "
+    "myöhemmällä rivillä) tai jo rekisterissä.",
+    "Monivalinnan arvot ja tunnisteet erotetaan merkillä ; tai |. Päivämäärät muodossa "
+    "27.11.2026 tai 2026-11-27; valintaruutu kyllä/ei.",
+)
+
+
 def instruction_rows(known: list[Column]) -> list[list[Any]]:
     return [
         [
@@ -60,6 +80,11 @@ def template_xlsx(view: SettingsView) -> bytes:
         cell.font = Font(bold=True)
     for row in instruction_rows(known):
         guide.append(row)
+    guide.append([])
+    guide.append([NOTES[0]])
+    guide.cell(guide.max_row, 1).font = Font(bold=True)
+    for note in NOTES[1:]:
+        guide.append([note])
     for letter, width in zip("ABCDE", (30, 12, 50, 60, 25), strict=True):
         guide.column_dimensions[letter].width = width
     buffer = io.BytesIO()

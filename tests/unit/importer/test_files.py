@@ -629,6 +629,9 @@ def test_the_templates_have_every_column_and_explain_them(tmp_path):
     assert guide["Toimiala"][3] == "Rakentaminen; Kauppa"
     assert guide["Asiakastyyppi"][3] == "Asiakas; Alihankkija"
     assert guide["Asiakkuus alkaen"][1] == "kyllä"
+    # Below the columns: how rows are matched and updated (a blank cell clears nothing).
+    assert guide["Rivit ja päivitys"] == ("Rivit ja päivitys", None, None, None, None)
+    assert any(str(key).startswith("Päivitettäessä tyhjä solu") for key in guide)
     # Columns of numbers that are text (postal codes, phones) are typed into as text.
     customers = workbook["Asiakkaat"]
     formats = {
