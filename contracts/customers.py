@@ -129,6 +129,11 @@ class RowOutcome(Contract):
     errors: list[RowError] | None = Field(
         None, description="A failure's errors one by one, when there are several"
     )
+    changed: bool | None = Field(
+        None,
+        description="Of an `updated` row: whether it changed anything of the customer (false: "
+        "every value was as the customer had it, and no event was stored)",
+    )
 
 
 class ImportedCustomer(Contract):

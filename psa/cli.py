@@ -599,11 +599,13 @@ def _summary(job: dict[str, Any]) -> None:
     )
     table.add_row("id", job["id"])
     table.add_row("status", job["status"])
-    for key in ("total_rows", "processed", "created", "updated", "skipped", "failed"):
+    for key in ("total_rows", "processed", "created", "updated", "unchanged", "skipped", "failed"):
         label = key.replace("_", " ")
         if dry_run and key in ("created", "updated", "skipped"):
             label = f"would be {label}"
-        table.add_row(label, str(job[key]))
+        elif dry_run and key == "unchanged":
+            continue  # a dry run does not tell them from the updated
+        table.add_row(label, str(job.get(key, 0)))
     if job.get("unknown_columns"):
         table.add_row("columns not imported", ", ".join(job["unknown_columns"]))
     if job.get("problem"):

@@ -584,6 +584,7 @@ class CustomersApplication(ServiceApplication):
                         "customer_id": str(match),
                         "number": updated.number,
                         "business_id": updated.business_id,
+                        "changed": bool(updated.pending_events),
                     }
                 )
                 continue

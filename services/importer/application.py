@@ -54,10 +54,11 @@ _TABLES = {
         "job_id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL, uploaded_at TEXT NOT NULL"
     ),
     # Outcomes of the batches the customers service has executed, one row per batch.
+    # `unchanged`: rows that found a customer to update and changed nothing of it.
     "import_batch_done": (
         "job_id TEXT NOT NULL, batch BIGINT NOT NULL, created BIGINT NOT NULL, "
         "updated BIGINT NOT NULL, skipped BIGINT NOT NULL, failed BIGINT NOT NULL, "
-        "PRIMARY KEY (job_id, batch)"
+        "unchanged BIGINT NOT NULL DEFAULT 0, PRIMARY KEY (job_id, batch)"
     ),
     # Batches the customers service gave up on (their outcome above is their rows failed),
     # with the version of the command it gave up on; a batch sent again replaces it.
@@ -145,6 +146,8 @@ def _numbered_first(checked: Checked) -> RowSet:
 
 # What finds a customer of the register, in words.
 _FOUND_BY = {"business_id": "business id", "number": "number"}
+# What became of the rows the customers service executed, as the job counts them.
+OUTCOMES = ("created", "updated", "unchanged", "skipped", "failed")
 
 
 def _level(levels: array[int], row: int) -> int:
@@ -270,6 +273,10 @@ class ImporterApplication(ServiceApplication):
                 )
             # A register kept before the companies were: they are not known of its customers.
             self.tables.add_column(cursor, "import_register", "companies", "TEXT")
+            # Outcomes kept before unchanged rows were told apart: counted as updated.
+            self.tables.add_column(
+                cursor, "import_batch_done", "unchanged", "BIGINT NOT NULL DEFAULT 0"
+            )
             for index, table, index_columns in (
                 ("import_job_uploaded_i0", "import_job_uploaded", "tenant_id, uploaded_at"),
                 ("import_error_i0", "import_error", "job_id, row_number"),
@@ -1205,11 +1212,14 @@ class ImporterApplication(ServiceApplication):
                 "VALUES (?, ?, ?)",
                 (job_id, batch, given_up),
             )
-        tally = dict.fromkeys(("created", "updated", "skipped", "failed"), 0)
+        tally = dict.fromkeys(OUTCOMES, 0)
         errors = []
         headers = context.headers
         for outcome in payload["outcomes"]:
-            tally[outcome["outcome"]] += 1
+            if outcome["outcome"] == "updated" and outcome.get("changed") is False:
+                tally["unchanged"] += 1
+            else:
+                tally[outcome["outcome"]] += 1
             if outcome["outcome"] in ("failed", "skipped"):
                 found = outcome.get("errors") or [outcome]  # each error in its own column
                 for error in found:
@@ -1221,8 +1231,8 @@ class ImporterApplication(ServiceApplication):
                     errors.append((payload["job_id"], outcome["row"], column or "", message))
         t.execute(
             cursor,
-            f"INSERT INTO {t.name('import_batch_done')} (job_id, batch, created, updated, "
-            "skipped, failed) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (job_id, batch) DO NOTHING",
+            f"INSERT INTO {t.name('import_batch_done')} (job_id, batch, {', '.join(OUTCOMES)}) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (job_id, batch) DO NOTHING",
             (payload["job_id"], payload["batch"], *tally.values()),
         )
         if errors:
@@ -1343,14 +1353,13 @@ class ImporterApplication(ServiceApplication):
         with t.transaction(commit=False) as cursor:
             t.execute(
                 cursor,
-                "SELECT COUNT(*) AS n, COALESCE(SUM(created), 0) AS created, "
-                "COALESCE(SUM(updated), 0) AS updated, COALESCE(SUM(skipped), 0) AS skipped, "
-                f"COALESCE(SUM(failed), 0) AS failed FROM {t.name('import_batch_done')} "
-                "WHERE job_id = ?",
+                "SELECT COUNT(*) AS n, "
+                + ", ".join(f"COALESCE(SUM({k}), 0) AS {k}" for k in OUTCOMES)
+                + f" FROM {t.name('import_batch_done')} WHERE job_id = ?",
                 (str(job_id),),
             )
             row = cursor.fetchone()
-        return int(row["n"]), {k: int(row[k]) for k in ("created", "updated", "skipped", "failed")}
+        return int(row["n"]), {k: int(row[k]) for k in OUTCOMES}
 
     def finish_if_done(self, job_id: UUID) -> None:
         """End a job whose every batch has an outcome."""

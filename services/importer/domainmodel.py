@@ -25,7 +25,7 @@ STATUSES = (
     "cancelled",
 )
 FINAL = ("completed", "completed_with_errors", "failed", "cancelled")
-COUNTS = ("total_rows", "processed", "created", "updated", "skipped", "failed")
+COUNTS = ("total_rows", "processed", "created", "updated", "unchanged", "skipped", "failed")
 
 
 class ImportJob(PlainStateCopy, Aggregate):
@@ -152,6 +152,7 @@ class ImportJob(PlainStateCopy, Aggregate):
             "filename": self.filename,
             "options": self.options,
             **self.counts,
+            "unchanged": self.counts.get("unchanged", 0),  # 0 in jobs stored before it was
             # Jobs stored before rows checked were counted apart: their total once checked.
             "checked": self.counts.get("checked", self.counts["total_rows"]),
             "unknown_columns": self.unknown_columns,

@@ -55,7 +55,15 @@ class ImportJobPublic(BaseModel):
         "decreasing)"
     )
     created: int = Field(description="Customers created (in a dry run: that would be)")
-    updated: int = Field(description="Customers updated (in a dry run: that would be)")
+    updated: int = Field(
+        description="Customers updated: rows that changed something of the customer they "
+        "found (in a dry run: every row that would update one)"
+    )
+    unchanged: int = Field(
+        0,
+        description="Rows that found a customer to update and changed nothing of it (every "
+        "value was as the customer had it)",
+    )
     skipped: int = Field(description="Rows of customers that exist already")
     failed: int = Field(description="Rows with errors (see `/errors`)")
     unknown_columns: list[str] = Field(description="Columns of the file that are not imported")

@@ -681,7 +681,7 @@ def test_a_batch_given_up_on_again_ends_the_retry_with_its_rows_failed(
     assert finished(system, tenant, job["id"])["failed"] == 3
     assert importer.executed(uuid.UUID(job["id"])) == (
         1,
-        {"created": 0, "updated": 0, "skipped": 0, "failed": 3},
+        {"created": 0, "updated": 0, "unchanged": 0, "skipped": 0, "failed": 3},
     )
     errors = system.http.get(f"{IMPORTS}/{job['id']}/errors", headers=system.admin(tenant))
     assert errors.json()["total"] == 3
@@ -1421,7 +1421,8 @@ def test_a_row_whose_number_is_a_customer_with_another_business_id_fails(
 
     monkeypatch.setattr(ImporterApplication, "_business_ids", lambda self, tenant_id, ids: {})
     job = imported(system, tenant, "u2.csv", text.encode(), update_existing=True, skip_errors=True)
-    assert (job["updated"], job["failed"]) == (1, 1), job
+    # (The row that updates its customer finds it as the first import left it.)
+    assert (job["unchanged"], job["failed"]) == (1, 1), job
     assert errors_by_cell(system, tenant, job) == {(2, "Asiakasnumero"): message}
     assert customers_of(system, tenant)["Äijälä Oy"]["business_id"] == "0737546-2"
 
@@ -1539,9 +1540,10 @@ def test_an_exported_register_imports_back_unchanged_but_for_what_was_edited(
     # Edited in a spreadsheet: one city changed. The import takes every column.
     edited = text.replace("Tampere", "Turku").encode("utf-8-sig")
     job = imported(system, tenant, "vienti.csv", edited, update_existing=True)
-    assert (job["status"], job["updated"], job["created"], job["failed"]) == (
+    assert (job["status"], job["updated"], job["unchanged"], job["created"], job["failed"]) == (
         "completed",
-        2,
+        1,  # the edited row
+        1,  # the other found every value as it was
         0,
         0,
     ), job
@@ -1574,7 +1576,7 @@ def test_an_exported_register_imports_back_unchanged_but_for_what_was_edited(
     sheet = load_workbook(io.BytesIO(workbook.content)).active
     assert [cell.value for cell in sheet[1]] == header
     again = imported(system, tenant, "vienti.xlsx", workbook.content, update_existing=True)
-    assert (again["status"], again["updated"], again["failed"]) == ("completed", 2, 0), again
+    assert (again["status"], again["unchanged"], again["failed"]) == ("completed", 2, 0), again
     assert {name: essentials(c) for name, c in customers_of(system, tenant).items()} == {
         name: essentials(c) for name, c in after.items()
     }
@@ -1643,10 +1645,12 @@ def test_rows_without_a_business_id_or_number_are_not_created_twice(system: Syst
         "Matti Virtanen",
         "Rikki Oy",
     ]
-    # With update_existing: the row with a business id updates its customer; the others
-    # have nothing to find a customer by but their values, and are skipped.
+    # With update_existing: the row with a business id finds its customer (as it is: nothing
+    # to change); the others have nothing to find a customer by but their values, and are
+    # skipped.
     updating = imported(system, tenant, "kuluttajat.csv", mended.encode(), update_existing=True)
-    assert (updating["created"], updating["updated"], updating["skipped"]) == (0, 1, 3), updating
+    counts = ("created", "updated", "unchanged", "skipped")
+    assert tuple(updating[key] for key in counts) == (0, 0, 1, 3), updating
     assert len(customers_of_all(system, tenant)) == 4
 
 
@@ -1718,7 +1722,12 @@ def test_an_export_with_archived_items_and_look_alike_names_imports_back_unchang
     text = exported.content.decode("utf-8-sig")
     assert "matti2" in text and "''Hipsu Oy" in text
     job = imported(system, tenant, "vienti.csv", text.encode(), update_existing=True)
-    assert (job["status"], job["updated"], job["failed"]) == ("completed", 2, 0), job
+    assert (job["status"], job["unchanged"], job["updated"], job["failed"]) == (
+        "completed",
+        2,
+        0,
+        0,
+    ), job
     after = {c["name"]: c for c in customers_of(system, tenant).values()}
     assert set(after) == {"'Hipsu Oy", "Bertan Oy"}
     for name in after:
@@ -1793,3 +1802,27 @@ def test_another_companys_update_import_keeps_the_first_companys_parent_link(
     emo_b = customers_of(system, tenant)["B:n emo"]
     assert seen_by_a["parent_id"] == emo_a["id"]
     assert seen_by_b["parent_id"] == emo_b["id"]
+
+
+def test_an_update_that_changes_nothing_is_counted_unchanged(system: System, tenant: Tenant):
+    """A register imported again with `update_existing` tells the rows that changed a
+    customer from those that found every value as it was."""
+    text = (
+        "Nimi;Y-tunnus;Postitoimipaikka;Tiimi\r\n"
+        "Vanha Oy;0737546-2;Jyväskylä;Myynti\r\n"
+        "Toinen Oy;1234567-1;Tampere;\r\n"
+    )
+    first = imported(system, tenant, "a.csv", text.encode())
+    assert (first["status"], first["created"]) == ("completed", 2), first
+    before = customers_of(system, tenant)
+    again = imported(system, tenant, "a.csv", text.encode(), update_existing=True)
+    assert (again["status"], again["updated"], again["unchanged"]) == ("completed", 0, 2), again
+    assert (again["skipped"], again["failed"], again["processed"]) == (0, 0, 2), again
+    after = customers_of(system, tenant)
+    assert {n: c["version"] for n, c in after.items()} == {
+        n: c["version"] for n, c in before.items()
+    }
+    edited = text.replace("Tampere", "Turku")
+    job = imported(system, tenant, "b.csv", edited.encode(), update_existing=True)
+    assert (job["updated"], job["unchanged"]) == (1, 1), job
+    assert customers_of(system, tenant)["Toinen Oy"]["address"]["city"] == "Turku"
