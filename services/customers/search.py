@@ -409,21 +409,11 @@ def shown(
 ) -> dict[str, Any]:
     """A customer as this viewer may see it: other companies' hidden details left out,
     additional fields only where shown in details and list, links only where visible."""
-    relationships = []
-    for relationship in customer["relationships"]:
-        item = dict(relationship)
-        if hide_details and item["company_id"] != viewer.company_id:
-            for key in HIDDEN_DETAILS:
-                item[key] = [] if key == "tags" else None
-        kind = view.customer_type(item.get("type_id") or "")
-        item["invoicing_allowed"] = bool(kind and kind["invoicing_allowed"])
-        relationships.append(item)
-    customer["relationships"] = relationships
-    customer["fields"] = {
-        field_id: value
-        for field_id, value in (customer.get("fields") or {}).items()
-        if (spec := view.field(field_id)) is not None and spec["shown_in_details_and_list"]
-    }
+    customer["relationships"] = [
+        _relationship_shown(dict(relationship), view, viewer, hide_details)
+        for relationship in customer["relationships"]
+    ]
+    customer["fields"] = _fields_shown(view, customer.get("fields"))
     # The links of other companies are theirs alone without a shared structure.
     parents = links(
         customer.pop("parents", None), customer.get("parent_id"), customer.get("parent_company_id")
@@ -432,6 +422,53 @@ def shown(
     if not share_structure:
         customer["parent_company_id"] = viewer.company_id if customer["parent_id"] else None
     return customer
+
+
+def _relationship_shown(
+    item: dict[str, Any], view: SettingsView, viewer: Viewer, hide_details: bool
+) -> dict[str, Any]:
+    if hide_details and item.get("company_id") != viewer.company_id:
+        for key in HIDDEN_DETAILS:
+            item[key] = [] if key == "tags" else None
+    kind = view.customer_type(item.get("type_id") or "")
+    item["invoicing_allowed"] = bool(kind and kind["invoicing_allowed"])
+    return item
+
+
+def _fields_shown(view: SettingsView, fields: dict[str, Any] | None) -> dict[str, Any]:
+    return {
+        field_id: value
+        for field_id, value in (fields or {}).items()
+        if (spec := view.field(field_id)) is not None and spec["shown_in_details_and_list"]
+    }
+
+
+def _rules(view: SettingsView) -> tuple[bool, bool]:
+    """Whether other companies' details are hidden, and whether the structure is shared."""
+    multi = len(view.company_ids) >= 2
+    return bool(view.multi_company["hide_other_companies_details"] and multi), (
+        view.shares_structure
+    )
+
+
+def shown_change(view: SettingsView, viewer: Viewer, kind: str, value: Any) -> Any:
+    """What a change of the customer's history (its `before` or `after`) shows this viewer:
+    the multi-company rules applied as to the customer itself."""
+    if not isinstance(value, dict):
+        return value
+    hide_details, share_structure = _rules(view)
+    value = dict(value)
+    if kind == "CustomerCreated":
+        return shown(value, view, viewer, hide_details, share_structure)
+    if kind == "CustomerRelationshipSet":
+        return _relationship_shown(value, view, viewer, hide_details)
+    if "fields" in value:
+        value["fields"] = _fields_shown(view, value["fields"])
+    if "parents" in value:
+        value["parent_id"] = seen_parent(
+            value.pop("parents") or {}, viewer.company_id, share_structure
+        )
+    return value
 
 
 def visible_customer(
@@ -445,10 +482,4 @@ def visible_customer(
     own = any(r["company_id"] == viewer.company_id for r in customer["relationships"])
     if not see_others and not own:
         raise NotFoundError("no such customer")
-    return shown(
-        customer,
-        view,
-        viewer,
-        rules["hide_other_companies_details"] and multi,
-        view.shares_structure,
-    )
+    return shown(customer, view, viewer, *_rules(view))

@@ -33,7 +33,7 @@ from ..schemas import (
     ReportRow,
 )
 from ..search import Query as SearchQuery
-from ..search import Viewer, search, visible_customer
+from ..search import Viewer, search, shown_change, visible_customer
 
 router = APIRouter(prefix="/api/v1", tags=["customers"])
 SETTINGS_WAIT_SECONDS = 2.0
@@ -263,9 +263,12 @@ def customer_history(
     cursor: Annotated[int | None, Query(description="`next_cursor` of the previous page")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> dict[str, Any]:
-    """Every change of the customer, newest first: who, when, before and after."""
+    """Every change of the customer, newest first: who, when, before and after (as the
+    caller may see them: the multi-company rules applied as to the customer itself)."""
     public(app, principal, app.get_customer(_tenant(principal), customer_id).as_dict())
     page = app.customer_history(_tenant(principal), customer_id, cursor, limit)
+    view = app.settings(_tenant(principal))
+    viewer = Viewer(_tenant(principal), actor_of(principal).company_id)
     set_version_headers(response, page.version)
     return {
         "items": [
@@ -275,8 +278,8 @@ def customer_history(
                 "occurred_at": e.occurred_at,
                 "actor": {"id": e.actor_id, "name": e.actor_name},
                 "type": e.type,
-                "before": e.before,
-                "after": e.after,
+                "before": shown_change(view, viewer, e.type, e.before),
+                "after": shown_change(view, viewer, e.type, e.after),
             }
             for e in page.items
         ],

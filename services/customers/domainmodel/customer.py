@@ -136,7 +136,10 @@ class Customer(PlainStateCopy, Aggregate):
             customer.parents = links(self.parents, self.parent_id, self.parent_company_id)
 
         def subject(self, customer: Any) -> Any:
-            return {key: copy_state(getattr(customer, key)) for key in self.changed}
+            keys = list(self.changed)
+            if "parent_id" in keys and "parents" not in keys:
+                keys.append("parents")  # which company's link it is
+            return {key: copy_state(getattr(customer, key)) for key in keys}
 
     class NumberChanged(CustomerEvent):
         type_name: ClassVar[str] = "CustomerNumberChanged"
@@ -160,7 +163,9 @@ class Customer(PlainStateCopy, Aggregate):
 
         def subject(self, customer: Any) -> Any:
             relationship = customer.relationships.get(self.company_id)
-            return copy_state(relationship) if relationship is not None else None
+            if relationship is None:
+                return None
+            return {"company_id": self.company_id, **copy_state(relationship)}
 
     class ContactPersonAdded(CustomerEvent):
         type_name: ClassVar[str] = "ContactPersonAdded"

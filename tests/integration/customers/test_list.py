@@ -353,6 +353,56 @@ def test_without_a_shared_structure_each_company_keeps_its_own_links(system, ten
     assert b.names(unit="subunits") == [] and a.names(unit="subunits") == ["Tytär Oy"]
 
 
+def test_the_history_shows_what_the_multi_company_rules_let_the_viewer_see(
+    system, tenant, companies
+):
+    """Another company's hidden details and its own parent links are not read from the
+    customer's history either."""
+    a, b = companies
+    toggle(
+        system,
+        tenant,
+        see_other_companies_customers=True,
+        hide_other_companies_details=True,
+        share_company_structure=False,
+    )
+    emo = a.create({"name": "Emo Oy"})
+    child = a.create(
+        {"name": "Tytär Oy", "parent_id": emo["id"], "relationship": {"team": "Myynti"}}
+    )
+    headers = {**a.headers, "Settings-Position": system.position}
+    url = f"{LIST}/{child['id']}"
+    changed = system.http.patch(
+        url, json={"relationship": {"team": "Huolto"}, "name": "Tytär Oyj"}, headers=headers
+    )
+    assert changed.status_code == 200, changed.text
+    moved = system.http.patch(url, json={"parent_id": None}, headers=headers)
+    assert moved.status_code == 200, moved.text
+
+    def history(company: Company) -> dict[str, Any]:
+        response = system.http.get(f"{url}/history", headers=company.headers)
+        assert response.status_code == 200, response.text
+        newest: dict[str, Any] = {}  # of each type
+        for item in response.json()["items"]:
+            newest.setdefault(item["type"], item)
+        return newest
+
+    seen_by_a, seen_by_b = history(a), history(b)
+    created_a = seen_by_a["CustomerCreated"]["after"]
+    created_b = seen_by_b["CustomerCreated"]["after"]
+    assert created_a["parent_id"] == emo["id"] and created_b["parent_id"] is None
+    assert created_a["relationships"][0]["team"] == "Myynti"
+    assert created_b["relationships"][0]["team"] is None
+    team_a, team_b = (h["CustomerRelationshipSet"] for h in (seen_by_a, seen_by_b))
+    assert (team_a["before"]["team"], team_a["after"]["team"]) == ("Myynti", "Huolto")
+    assert (team_b["before"]["team"], team_b["after"]["team"]) == (None, None)
+    assert team_b["after"]["company_id"] == a.id
+    link_a, link_b = (h["CustomerDetailsChanged"] for h in (seen_by_a, seen_by_b))
+    assert (link_a["before"]["parent_id"], link_a["after"]["parent_id"]) == (emo["id"], None)
+    assert (link_b["before"]["parent_id"], link_b["after"]["parent_id"]) == (None, None)
+    assert "parents" not in link_a["after"] and "parents" not in link_b["after"]
+
+
 @pytest.mark.parametrize("any_company", [False, True])
 def test_toggle_5_account_manager_from_any_company(system, tenant, companies, any_company):
     a, _ = companies
