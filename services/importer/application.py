@@ -150,6 +150,19 @@ _FOUND_BY = {"business_id": "business id", "number": "number"}
 OUTCOMES = ("created", "updated", "unchanged", "skipped", "failed")
 
 
+def count_outcomes(outcomes: Iterable[dict[str, Any]]) -> dict[str, int]:
+    """A batch's rows by what became of them (`OUTCOMES`): an `updated` row that changed
+    nothing of its customer (`changed` false) is `unchanged`; one without `changed` (an
+    outcome from before it was told) is `updated`."""
+    tally = dict.fromkeys(OUTCOMES, 0)
+    for outcome in outcomes:
+        if outcome["outcome"] == "updated" and outcome.get("changed") is False:
+            tally["unchanged"] += 1
+        else:
+            tally[outcome["outcome"]] += 1
+    return tally
+
+
 def _level(levels: array[int], row: int) -> int:
     """A row's depth below a parent in the file (`Hierarchy.levels`)."""
     return levels[row] if row < len(levels) else 0
@@ -1212,14 +1225,10 @@ class ImporterApplication(ServiceApplication):
                 "VALUES (?, ?, ?)",
                 (job_id, batch, given_up),
             )
-        tally = dict.fromkeys(OUTCOMES, 0)
+        tally = count_outcomes(payload["outcomes"])
         errors = []
         headers = context.headers
         for outcome in payload["outcomes"]:
-            if outcome["outcome"] == "updated" and outcome.get("changed") is False:
-                tally["unchanged"] += 1
-            else:
-                tally[outcome["outcome"]] += 1
             if outcome["outcome"] in ("failed", "skipped"):
                 found = outcome.get("errors") or [outcome]  # each error in its own column
                 for error in found:
