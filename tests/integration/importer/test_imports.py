@@ -1330,6 +1330,57 @@ def test_an_importer_upgraded_keeps_its_register_and_adds_the_companies_to_it(st
         upgraded.close()
 
 
+def test_an_importer_upgraded_keeps_its_batch_outcomes_and_counts_unchanged_rows_apart(
+    store: Any,
+):
+    """Outcomes kept before unchanged rows were told apart get the column and read as they
+    were counted (an update as updated); those recorded since count them apart."""
+    from services.importer.application import BatchContext
+    from services.importer.bootstrap import build_application
+
+    app, _ = build_application(store)
+    t = app.tables
+    old_job, new_job = uuid.uuid4(), uuid.uuid4()
+    with t.transaction() as cursor:  # the outcomes as an earlier importer kept them
+        t.execute(cursor, f"DROP TABLE {t.name('import_batch_done')}")
+        t.execute(
+            cursor,
+            f"CREATE TABLE {t.name('import_batch_done')} (job_id TEXT NOT NULL, "
+            "batch BIGINT NOT NULL, created BIGINT NOT NULL, updated BIGINT NOT NULL, "
+            "skipped BIGINT NOT NULL, failed BIGINT NOT NULL, PRIMARY KEY (job_id, batch))",
+        )
+        t.execute(
+            cursor,
+            f"INSERT INTO {t.name('import_batch_done')} VALUES (?, ?, ?, ?, ?, ?)",
+            (str(old_job), 1, 1, 3, 0, 1),
+        )
+    app.close()
+    upgraded, _ = build_application(store)
+    try:
+        assert upgraded.executed(old_job) == (
+            1,
+            {"created": 1, "updated": 3, "unchanged": 0, "skipped": 0, "failed": 1},
+        )
+        found = [str(uuid.uuid4()) for _ in range(2)]
+        outcomes = [
+            {"row": 2, "outcome": "updated", "customer_id": found[0]},
+            {"row": 3, "outcome": "updated", "customer_id": found[1], "changed": False},
+        ]
+        with upgraded.tables.transaction() as cursor:
+            upgraded._record_batch(
+                cursor,
+                {"job_id": str(new_job), "batch": 1, "outcomes": outcomes},
+                BatchContext({}, {}),
+            )
+        assert upgraded.executed(new_job) == (
+            1,
+            {"created": 0, "updated": 1, "unchanged": 1, "skipped": 0, "failed": 0},
+        )
+        build_application(store)[0].close()  # and again: the column is there already
+    finally:
+        upgraded.close()
+
+
 def test_a_tenants_imports_are_listed_newest_first(system: System, tenant: Tenant):
     first = upload(system, tenant, "eka.csv", b"Nimi\r\nA Oy\r\n").json()
     second = upload(system, tenant, "toka.csv", b"Nimi\r\nB Oy\r\n").json()
