@@ -1876,4 +1876,39 @@ def test_an_update_that_changes_nothing_is_counted_unchanged(system: System, ten
     edited = text.replace("Tampere", "Turku")
     job = imported(system, tenant, "b.csv", edited.encode(), update_existing=True)
     assert (job["updated"], job["unchanged"]) == (1, 1), job
+    assert (job["status"], job["processed"]) == ("completed", 2), job
     assert customers_of(system, tenant)["Toinen Oy"]["address"]["city"] == "Turku"
+
+
+def test_a_batchs_published_outcome_tells_whether_an_update_changed_anything(
+    system: System, tenant: Tenant, system_config
+):
+    """Consumers of `customers.events.v1` read it in `RowOutcome.changed`: the outcome stays
+    `updated` either way."""
+    import redis
+
+    from contracts import CUSTOMERS_STREAM, CustomerEnvelope
+    from psa.streams.wire import entry_body
+
+    text = "Nimi;Y-tunnus;Postitoimipaikka\r\nVanha Oy;0737546-2;Jyväskylä\r\n"
+    text += "Toinen Oy;1234567-1;Tampere\r\n"
+    imported(system, tenant, "a.csv", text.encode())
+    edited = text.replace("Tampere", "Turku")
+    job = imported(system, tenant, "b.csv", edited.encode(), update_existing=True)
+    client = redis.Redis.from_url(str(system_config.redis_url))
+
+    def outcomes() -> list[Any]:
+        entries = client.xrange(system_config.stream(CUSTOMERS_STREAM))
+        envelopes = [CustomerEnvelope.model_validate_json(entry_body(f)) for _, f in entries]
+        return [
+            outcome
+            for envelope in envelopes
+            if envelope.type == "ImportBatchExecuted" and str(envelope.payload.job_id) == job["id"]  # type: ignore[union-attr]
+            for outcome in envelope.payload.outcomes  # type: ignore[union-attr]
+        ]
+
+    found = wait_until(outcomes)
+    assert [(o.row, o.outcome, o.changed) for o in found] == [
+        (2, "updated", False),
+        (3, "updated", True),
+    ]
