@@ -226,11 +226,13 @@ class ServiceApplication(Application[UUID]):
         cursor: int | None = None,
         limit: int = 50,
         newest_first: bool = True,
+        show: Callable[[HistoryEntry], HistoryEntry | None] | None = None,
     ) -> HistoryPage:
         """Replay an aggregate's events, asking each what it changed, before and after.
 
         Events carry `actor_id`, `actor_name`, a `subject(state)` and optionally a `section`
-        and a published `type_name`.
+        and a published `type_name`. `show` gives each entry as the reader may see it, or
+        None to leave it out (before the paging, so pages and totals count what is shown).
         """
         positions = self.positions(aggregate_id)
         entries: list[HistoryEntry] = []
@@ -248,19 +250,20 @@ class ServiceApplication(Application[UUID]):
                 continue
             if section is not None and kind != section:
                 continue
-            entries.append(
-                HistoryEntry(
-                    position=positions.get(event.originator_version),
-                    version=event.originator_version,
-                    occurred_at=event.timestamp,
-                    actor_id=event.actor_id,
-                    actor_name=event.actor_name,
-                    type=str(getattr(type(event), "type_name", type(event).__name__)),
-                    section=kind,
-                    before=before,
-                    after=event.subject(state),
-                )
+            entry = HistoryEntry(
+                position=positions.get(event.originator_version),
+                version=event.originator_version,
+                occurred_at=event.timestamp,
+                actor_id=event.actor_id,
+                actor_name=event.actor_name,
+                type=str(getattr(type(event), "type_name", type(event).__name__)),
+                section=kind,
+                before=before,
+                after=event.subject(state),
             )
+            shown = entry if show is None else show(entry)
+            if shown is not None:
+                entries.append(shown)
         total = len(entries)
         if newest_first:
             entries.reverse()

@@ -14,7 +14,7 @@ from uuid import UUID, uuid4
 from eventsourcing.persistence import IntegrityError
 
 from contracts.imports import import_row_customer_id
-from psa.application import Change, HistoryPage, ServiceApplication, last_position
+from psa.application import Change, HistoryEntry, HistoryPage, ServiceApplication, last_position
 from psa.customer_rules.rules import (
     Errors,
     check_contact,
@@ -27,7 +27,7 @@ from psa.customer_rules.rules import (
 from psa.customer_rules.settings_view import SettingsView
 from psa.errors import ConflictError, NotFoundError, NotReadyError, ValidationFailed
 
-from .domainmodel.customer import Customer
+from .domainmodel.customer import Customer, seen_parent
 from .domainmodel.import_batch import ImportBatchResult, import_batch_id
 from .domainmodel.numbering import NumberCounter, NumberIndex, counter_id, number_index_id
 
@@ -255,7 +255,15 @@ class CustomersApplication(ServiceApplication):
             errors.append(("parent_id", "no such customer"))
             return
         if customer_id is not None and self._makes_loop(tenant_id, customer_id, parent.id):
-            errors.append(("parent_id", "would make the customer its own parent"))
+            seen_by = (actor.company_id, view.shares_structure)
+            errors.append(
+                (
+                    "parent_id",
+                    "would make the customer its own parent"
+                    if self._makes_loop(tenant_id, customer_id, parent.id, seen_by=seen_by)
+                    else HIDDEN_LOOP,
+                )
+            )
 
     # ---------------------------------------------------------------- update
     def update_customer(
@@ -718,11 +726,13 @@ class CustomersApplication(ServiceApplication):
         customer_id: UUID,
         parent_id: Any,
         pending: dict[UUID, list[Any]] | None = None,
+        seen_by: tuple[str | None, bool] | None = None,
     ) -> bool:
         """Whether `parent_id` is the customer or below it through any company's links, with
         the links a batch gives (`pending`) in place of the stored ones. No company's own
         structure, nor the shared one whatever the setting becomes, may have a customer as
-        its own ancestor."""
+        its own ancestor. With `seen_by` (a company, whether the structure is shared):
+        through the links that company sees only."""
         pending = pending or {}
         seen: set[UUID] = set()
         todo = [UUID(str(parent_id))]
@@ -737,9 +747,10 @@ class CustomersApplication(ServiceApplication):
                 above = pending[current]
             else:
                 try:
-                    above = list(self.get_customer(tenant_id, current).parents.values())
+                    links = self.get_customer(tenant_id, current).parents
                 except NotFoundError:
                     continue
+                above = list(links.values()) if seen_by is None else [seen_parent(links, *seen_by)]
             todo += [UUID(str(link)) for link in above if link]
         return False
 
@@ -758,11 +769,23 @@ class CustomersApplication(ServiceApplication):
 
     # ---------------------------------------------------------------- history
     def customer_history(
-        self, tenant_id: str, customer_id: UUID, cursor: int | None, limit: int
+        self,
+        tenant_id: str,
+        customer_id: UUID,
+        cursor: int | None,
+        limit: int,
+        show: Callable[[HistoryEntry], HistoryEntry | None] | None = None,
     ) -> HistoryPage:
-        """Every change of a customer, newest first: who, when, what, before and after."""
+        """Every change of a customer, newest first: who, when, what, before and after
+        (each as `show` gives it to the reader; see `ServiceApplication.history`)."""
         self.get_customer(tenant_id, customer_id)
-        return self.history(customer_id, cursor=cursor, limit=limit)
+        return self.history(customer_id, cursor=cursor, limit=limit, show=show)
+
+
+HIDDEN_LOOP = (
+    "would make the customer its own parent through links made while the company structure "
+    "was not shared: set the parent of the customers between them again first"
+)
 
 
 def _given_only(

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import base64
 import json
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+from psa.application import HistoryEntry
 from psa.customer_rules.settings_view import SettingsView
 from psa.errors import DomainError, NotFoundError
 from psa.tables import Tables
@@ -449,6 +451,22 @@ def _rules(view: SettingsView) -> tuple[bool, bool]:
     return bool(view.multi_company["hide_other_companies_details"] and multi), (
         view.shares_structure
     )
+
+
+def shown_history(
+    view: SettingsView, viewer: Viewer
+) -> Callable[[HistoryEntry], HistoryEntry | None]:
+    """A change of a customer's history as this viewer may see it; none if what it changed
+    is nothing the viewer may see (another company's hidden details or own links)."""
+
+    def show(entry: HistoryEntry) -> HistoryEntry | None:
+        before = shown_change(view, viewer, entry.type, entry.before)
+        after = shown_change(view, viewer, entry.type, entry.after)
+        if before is not None and before == after:
+            return None
+        return replace(entry, before=before, after=after)
+
+    return show
 
 
 def shown_change(view: SettingsView, viewer: Viewer, kind: str, value: Any) -> Any:

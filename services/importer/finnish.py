@@ -41,8 +41,8 @@ _MESSAGES: list[tuple[str, str]] = [
     (r"must be at most (?P<n>\d+) characters", "saa olla enintään {n} merkkiä"),
     (
         r"may have letters, digits and - \. / only, starting with a letter or digit",
-        "saa sisältää vain kirjaimia, numeroita ja merkkejä - . / ja alkaa kirjaimella tai "
-        "numerolla",
+        "saa sisältää vain kirjaimia, numeroita ja merkkejä - . /, ja sen pitää alkaa "
+        "kirjaimella tai numerolla",
     ),
     (r"must be one of (?P<x>.*)", "pitää olla jokin näistä: {x}"),
     (r"must be text like 1234567-8", "pitää olla muotoa 1234567-8"),
@@ -65,7 +65,7 @@ _MESSAGES: list[tuple[str, str]] = [
     (r"not a date", "ei ole päivämäärä"),
     (r"must be true or false", "pitää olla kyllä tai ei"),
     (r"(?P<x>.+): '(?P<y>.*)' is not kyllä/ei", "{x}: '{y}' ei ole kyllä/ei"),
-    (r"must be an option's id or name", "pitää olla vaihtoehdon nimi"),
+    (r"must be an option's id or name", "pitää olla vaihtoehdon nimi tai tunniste"),
     (
         r"'(?P<x>.*)' is not an option \(options: (?P<y>.*)\)",
         "'{x}' ei ole vaihtoehto (valittavissa: {y})",
@@ -169,6 +169,12 @@ _MESSAGES: list[tuple[str, str]] = [
         "tekisi asiakkaasta oman pääyksikkönsä",
     ),
     (
+        r"would make the customer its own parent through links made while the company "
+        r"structure was not shared: set the parent of the customers between them again first",
+        "tekisi asiakkaasta oman pääyksikkönsä linkeillä, jotka tehtiin, kun yritysrakenne ei "
+        "ollut jaettu: aseta ensin uudelleen niiden välissä olevien asiakkaiden pääyksiköt",
+    ),
+    (
         r"the parents of rows (?P<x>.+) form a loop",
         "rivien {x} pääyksiköt muodostavat kehän",
     ),
@@ -183,6 +189,11 @@ _MESSAGES: list[tuple[str, str]] = [
     (r"it has errors", "siinä on virheitä"),
     # Columns and the file
     (r"this required column is missing", "tämä pakollinen sarake puuttuu"),
+    (r"the file has no rows under its header", "tiedostossa ei ole rivejä otsikkorivin alla"),
+    (
+        r"the tenant's settings have not reached the importer yet",
+        "asetukset eivät ole vielä ehtineet tuontipalveluun: yritä hetken kuluttua uudelleen",
+    ),
     (
         r"this column is not a column of the import: map it or leave it out",
         "sarake ei ole tuonnin sarake: kohdista se johonkin tai jätä se pois",
@@ -207,7 +218,7 @@ _MESSAGES: list[tuple[str, str]] = [
     (
         r"the customers service could not create the customers of this row's batch \(the "
         r"batch is kept in (?P<x>\S+) for the operator\): import these rows again",
-        "asiakaspalvelu ei voinut luoda tämän rivin erän asiakkaita (erä on tallessa "
+        "customers-palvelu ei voinut luoda tämän rivin erän asiakkaita (erä on tallessa "
         "jonossa {x} ylläpitoa varten): tuo nämä rivit uudelleen",
     ),
     (r"the file is empty", "tiedosto on tyhjä"),
@@ -244,9 +255,21 @@ _MESSAGES: list[tuple[str, str]] = [
         "asti ikään kuin ne olisivat yksi solu; poista se tai sulje arvo",
     ),
     (
+        r'the CSV cannot be read from line (?P<n>\d+) on: (?P<m>.+); a quote \("\) there may '
+        r"open a value that is never closed",
+        'CSV-tiedostoa ei voi lukea riviltä {n} alkaen: {m}; siellä lainausmerkki (") voi '
+        "aloittaa arvon, jota ei koskaan suljeta",
+    ),
+    (
         r"the CSV cannot be read from line (?P<n>\d+) on: (?P<x>.+)",
         "CSV-tiedostoa ei voi lukea riviltä {n} alkaen: {x}",
     ),
+    # What Python's csv reader says of a file it cannot read
+    (
+        r"field larger than field limit \((?P<n>\d+)\)",
+        "arvo on pidempi kuin suurin sallittu ({n} merkkiä)",
+    ),
+    (r"line contains NUL", "rivillä on NUL-merkki"),
     # Why a job failed
     (
         r"(?P<n>\d+) rows? ha(?:s|ve) errors, so nothing was imported: correct (?:it|them), or "

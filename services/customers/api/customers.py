@@ -33,7 +33,7 @@ from ..schemas import (
     ReportRow,
 )
 from ..search import Query as SearchQuery
-from ..search import Viewer, search, shown_change, visible_customer
+from ..search import Viewer, search, shown_history, visible_customer
 
 router = APIRouter(prefix="/api/v1", tags=["customers"])
 SETTINGS_WAIT_SECONDS = 2.0
@@ -266,9 +266,9 @@ def customer_history(
     """Every change of the customer, newest first: who, when, before and after (as the
     caller may see them: the multi-company rules applied as to the customer itself)."""
     public(app, principal, app.get_customer(_tenant(principal), customer_id).as_dict())
-    page = app.customer_history(_tenant(principal), customer_id, cursor, limit)
-    view = app.settings(_tenant(principal))
     viewer = Viewer(_tenant(principal), actor_of(principal).company_id)
+    show = shown_history(app.settings(_tenant(principal)), viewer)
+    page = app.customer_history(_tenant(principal), customer_id, cursor, limit, show)
     set_version_headers(response, page.version)
     return {
         "items": [
@@ -278,8 +278,8 @@ def customer_history(
                 "occurred_at": e.occurred_at,
                 "actor": {"id": e.actor_id, "name": e.actor_name},
                 "type": e.type,
-                "before": shown_change(view, viewer, e.type, e.before),
-                "after": shown_change(view, viewer, e.type, e.after),
+                "before": e.before,
+                "after": e.after,
             }
             for e in page.items
         ],

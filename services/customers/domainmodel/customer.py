@@ -256,7 +256,9 @@ class Customer(PlainStateCopy, Aggregate):
         if "parent_id" in details:
             company = company_id or ""
             wanted = details["parent_id"] or None
-            if shared_structure and wanted != self.parent_id:
+            # With a shared structure a link is the one link: setting the parent everyone
+            # sees again also ends the links made while it was not shared.
+            if shared_structure and (wanted != self.parent_id or len(self.parents) > 1):
                 parents = {company: wanted} if wanted else {}
             elif not shared_structure and wanted != self.parents.get(company):
                 parents = {key: value for key, value in self.parents.items() if key != company}

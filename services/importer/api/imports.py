@@ -294,7 +294,10 @@ def _error_lines(app: ImporterApplication, job_id: UUID, lang: str) -> Iterator[
     writer.writerow(["Rivi", "Sarake", "Virhe"] if lang == "fi" else ["Row", "Column", "Error"])
     key = "message_fi" if lang == "fi" else "message"
     for count, error in enumerate(app.all_errors(job_id), start=1):
-        writer.writerow([error["row"], neutralize(error["column"]), neutralize(error[key])])
+        column = error["column"]
+        if lang == "fi" and error["row"] == 0 and column == "file":  # the file as a whole
+            column = "tiedosto"
+        writer.writerow([error["row"], neutralize(column), neutralize(error[key])])
         if count % 500 == 0:
             yield buffer.getvalue().encode()
             buffer.seek(0)

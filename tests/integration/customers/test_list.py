@@ -393,14 +393,73 @@ def test_the_history_shows_what_the_multi_company_rules_let_the_viewer_see(
     assert created_a["parent_id"] == emo["id"] and created_b["parent_id"] is None
     assert created_a["relationships"][0]["team"] == "Myynti"
     assert created_b["relationships"][0]["team"] is None
-    team_a, team_b = (h["CustomerRelationshipSet"] for h in (seen_by_a, seen_by_b))
+    team_a = seen_by_a["CustomerRelationshipSet"]
     assert (team_a["before"]["team"], team_a["after"]["team"]) == ("Myynti", "Huolto")
-    assert (team_b["before"]["team"], team_b["after"]["team"]) == (None, None)
-    assert team_b["after"]["company_id"] == a.id
-    link_a, link_b = (h["CustomerDetailsChanged"] for h in (seen_by_a, seen_by_b))
+    assert team_a["after"]["company_id"] == a.id
+    # A change of nothing B may see is not in B's history at all.
+    assert "CustomerRelationshipSet" not in seen_by_b
+    link_a, renamed_b = (h["CustomerDetailsChanged"] for h in (seen_by_a, seen_by_b))
     assert (link_a["before"]["parent_id"], link_a["after"]["parent_id"]) == (emo["id"], None)
-    assert (link_b["before"]["parent_id"], link_b["after"]["parent_id"]) == (None, None)
-    assert "parents" not in link_a["after"] and "parents" not in link_b["after"]
+    assert "parents" not in link_a["after"]
+    assert (renamed_b["before"], renamed_b["after"]) == (
+        {"name": "Tytär Oy"},
+        {"name": "Tytär Oyj"},
+    )
+
+
+def test_links_made_before_the_structure_was_shared_end_when_the_parent_is_set_again(
+    system, tenant, companies
+):
+    """Links made while the structure was not shared stay, unseen, under the shared one, and
+    refuse a link that would close a loop through them, saying so; setting the customer's
+    parent again makes it the one link."""
+    a, b = companies
+    toggle(system, tenant, see_other_companies_customers=True, share_company_structure=False)
+    emo_a = a.create({"name": "A:n emo"})
+    emo_b = b.create({"name": "B:n emo"})
+    child = a.create({"name": "Tytär Oy", "parent_id": emo_a["id"]})
+    headers_a = {**a.headers, "Settings-Position": system.position}
+    headers_b = {**b.headers, "Settings-Position": system.position}
+    assert (
+        system.http.patch(
+            f"{LIST}/{child['id']}", json={"parent_id": emo_b["id"]}, headers=headers_b
+        ).status_code
+        == 200
+    )
+    toggle(system, tenant, share_company_structure=True)
+    headers_a["Settings-Position"] = system.position
+
+    def link(customer: dict[str, Any], parent: dict[str, Any]) -> Any:
+        return system.http.patch(
+            f"{LIST}/{customer['id']}", json={"parent_id": parent["id"]}, headers=headers_a
+        )
+
+    refused = link(emo_a, child)
+    assert refused.status_code == 422
+    assert "while the company structure was not shared" in refused.json()["errors"][0]["message"]
+    assert link(child, emo_b).status_code == 200  # as everyone sees it: now the one link
+    assert link(emo_a, child).status_code == 200
+    toggle(system, tenant, share_company_structure=False)
+    seen = system.http.get(f"{LIST}/{child['id']}", headers=a.headers).json()
+    assert seen["parent_id"] == emo_b["id"]  # A's earlier link ended: no loop for A either
+
+
+def test_another_companys_own_link_leaves_no_entry_in_the_history(system, tenant, companies):
+    a, b = companies
+    toggle(system, tenant, see_other_companies_customers=True, share_company_structure=False)
+    emo_b = b.create({"name": "B:n emo"})
+    child = a.create({"name": "Tytär Oy"})
+    headers_b = {**b.headers, "Settings-Position": system.position}
+    linked = system.http.patch(
+        f"{LIST}/{child['id']}", json={"parent_id": emo_b["id"]}, headers=headers_b
+    )
+    assert linked.status_code == 200
+    seen_by_a = system.http.get(f"{LIST}/{child['id']}/history", headers=a.headers).json()
+    # B's relationship with the customer is seen; B's own link is not.
+    assert "CustomerDetailsChanged" not in [i["type"] for i in seen_by_a["items"]]
+    assert seen_by_a["total"] == len(seen_by_a["items"]) == 2
+    seen_by_b = system.http.get(f"{LIST}/{child['id']}/history", headers=b.headers).json()
+    assert "CustomerDetailsChanged" in [i["type"] for i in seen_by_b["items"]]
 
 
 @pytest.mark.parametrize("any_company", [False, True])

@@ -1912,3 +1912,29 @@ def test_a_batchs_published_outcome_tells_whether_an_update_changed_anything(
         (2, "updated", False),
         (3, "updated", True),
     ]
+
+
+def test_a_file_of_only_the_header_fails_with_its_problem_in_finnish(
+    system: System, tenant: Tenant
+):
+    """The template filled in with nothing is a common first upload."""
+    response = upload(system, tenant, "pohja.csv", b"Nimi;Y-tunnus\r\n", dry_run=False)
+    assert response.status_code == 202, response.text
+    job = finished(system, tenant, response.json()["id"])
+    assert (job["status"], job["problem"]) == ("failed", "the file has no rows under its header")
+    assert job["problem_fi"] == "tiedostossa ei ole rivejä otsikkorivin alla"
+
+
+def test_the_finnish_report_of_a_file_that_cannot_be_read_is_finnish(
+    system: System, tenant: Tenant
+):
+    lines = ["Nimi;Y-tunnus", '"Auki Oy;0737546-2']  # a quote never closed
+    lines += [f"Asiakas {i} Oy;{i}" for i in range(12000)]
+    data = ("\r\n".join(lines) + "\r\n").encode()
+    job = finished(system, tenant, upload(system, tenant, "asiakkaat.csv", data).json()["id"])
+    report = system.http.get(
+        f"{IMPORTS}/{job['id']}/errors?format=csv", headers=system.admin(tenant)
+    )
+    rows = list(csv.reader(io.StringIO(report.content.decode("utf-8-sig")), delimiter=";"))
+    assert rows[1][:2] == ["0", "tiedosto"]
+    assert "lainausmerkki" in rows[1][2] and "quote" not in rows[1][2], rows[1]

@@ -102,3 +102,35 @@ def test_why_a_job_failed_in_finnish() -> None:
         )
         assert in_finnish(problem).startswith(f"{failed} rivillä on virheitä")
     assert in_finnish("required columns are missing: Nimi") == "pakollisia sarakkeita puuttuu: Nimi"
+
+
+def test_an_unclosed_quote_in_a_long_csv_is_reported_wholly_in_finnish(tmp_path) -> None:
+    from services.importer.reader import FileProblem, open_sheet
+
+    lines = ["Nimi;Y-tunnus", '"Auki Oy;0737546-2']
+    lines += [f"Asiakas {i} Oy;{i}" for i in range(12000)]
+    path = tmp_path / "upload"
+    path.write_text("\r\n".join(lines) + "\r\n", encoding="utf-8")
+    with pytest.raises(FileProblem) as raised:
+        for _ in open_sheet(path, "asiakkaat.csv").rows():
+            pass
+    finnish = in_finnish(raised.value.message)
+    assert "quote" not in finnish and "field larger" not in finnish, finnish
+    assert "lainausmerkki" in finnish
+
+
+@pytest.mark.parametrize(
+    "problem",
+    [
+        "the file has no rows under its header",
+        "the tenant's settings have not reached the importer yet",
+    ],
+)
+def test_every_problem_a_job_can_end_with_has_its_finnish_form(problem: str) -> None:
+    assert translated(problem) is not None
+
+
+def test_wording() -> None:
+    assert "asiakaspalvelu" not in in_finnish(DEAD_BATCH)  # a service desk, not the service
+    rule = "may have letters, digits and - . / only, starting with a letter or digit"
+    assert "pitää alkaa kirjaimella tai numerolla" in in_finnish(rule)
