@@ -72,7 +72,9 @@ def _option_id(field: dict[str, Any], value: Any, old: set[str]) -> str:
                 raise ValueError(f"the option '{option['name']}' is archived")
             return str(option["id"])
     names = ", ".join(o["name"] for o in field["options"] if not o["archived"])
-    raise ValueError(f"'{wanted}' is not an option (options: {names})")
+    raise ValueError(
+        f"'{wanted}' is not an option ({f'options: {names}' if names else 'no options'})"
+    )
 
 
 def check_field_value(field: dict[str, Any], value: Any, old: Any) -> Any:

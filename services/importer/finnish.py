@@ -70,6 +70,10 @@ _MESSAGES: list[tuple[str, str]] = [
         r"'(?P<x>.*)' is not an option \(options: (?P<y>.*)\)",
         "'{x}' ei ole vaihtoehto (valittavissa: {y})",
     ),
+    (
+        r"'(?P<x>.*)' is not an option \(no options\)",
+        "'{x}' ei ole vaihtoehto (vaihtoehtoja ei ole)",
+    ),
     (r"the option '(?P<x>.*)' is archived", "vaihtoehto '{x}' on arkistoitu"),
     (r"no such additional field", "lisäkenttää ei ole"),
     (r"the field '(?P<x>.*)' is archived", "lisäkenttä '{x}' on arkistoitu"),
@@ -82,6 +86,14 @@ _MESSAGES: list[tuple[str, str]] = [
     (r"no company group named '(?P<x>.*)'", "yritysryhmää '{x}' ei ole"),
     (r"no such company group", "yritysryhmää ei ole"),
     (r"the company group '(?P<x>.*)' is archived", "yritysryhmä '{x}' on arkistoitu"),
+    (
+        r"no customer type named '(?P<x>.*)' \(there are none\)",
+        "asiakastyyppiä '{x}' ei ole (tyyppejä ei ole)",
+    ),
+    (
+        r"no customer group named '(?P<x>.*)' \(there are none\)",
+        "asiakasryhmää '{x}' ei ole (asiakasryhmiä ei ole vielä perustettu)",
+    ),
     (
         r"no customer type named '(?P<x>.*)' \(there are: (?P<y>.*)\)",
         "asiakastyyppiä '{x}' ei ole (valittavissa: {y})",

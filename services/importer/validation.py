@@ -312,7 +312,8 @@ class RowChecker:
                     names = ", ".join(
                         i["name"] for i in document[items].values() if not i.get("archived")
                     )
-                    errors.append((key, f"no {what} named '{text}' (there are: {names})"))
+                    there_are = f"there are: {names}" if names else "there are none"
+                    errors.append((key, f"no {what} named '{text}' ({there_are})"))
                 else:
                     relationship_data[f"{key}_id"] = found
         if "group_id" not in relationship_data and not any(e[0] == "group" for e in errors):

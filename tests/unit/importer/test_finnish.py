@@ -58,6 +58,14 @@ CASES = [
     ),
     ("the workbook is broken: Bad CRC-32", "työkirja on rikki: Bad CRC-32"),
     ("the number 7 is taken", "asiakasnumero 7 on jo käytössä"),
+    (
+        "no customer group named 'Isot' (there are none)",
+        "asiakasryhmää 'Isot' ei ole (asiakasryhmiä ei ole vielä perustettu)",
+    ),
+    (
+        "Koko: 'XL' is not an option (no options)",
+        "Koko: 'XL' ei ole vaihtoehto (vaihtoehtoja ei ole)",
+    ),
 ]
 
 
