@@ -181,8 +181,7 @@ def search(
     rules = view.multi_company
     multi = len(view.company_ids) >= 2
     see_others = rules["see_other_companies_customers"] or not multi
-    hide_details = rules["hide_other_companies_details"] and multi
-    share_structure = view.shares_structure
+    hide_details, share_structure = _rules(view)
     t = tables
     tenant_id = viewer.tenant_id
     scope = ALL if see_others else viewer.company_id
@@ -459,9 +458,11 @@ def shown_history(
     """A change of a customer's history as this viewer may see it; none if what it changed
     is nothing the viewer may see (another company's hidden details or own links)."""
 
+    rules = _rules(view)
+
     def show(entry: HistoryEntry) -> HistoryEntry | None:
-        before = shown_change(view, viewer, entry.type, entry.before)
-        after = shown_change(view, viewer, entry.type, entry.after)
+        before = _shown_change(view, viewer, rules, entry.type, entry.before)
+        after = _shown_change(view, viewer, rules, entry.type, entry.after)
         if before is not None and before == after:
             return None
         return replace(entry, before=before, after=after)
@@ -469,12 +470,14 @@ def shown_history(
     return show
 
 
-def shown_change(view: SettingsView, viewer: Viewer, kind: str, value: Any) -> Any:
+def _shown_change(
+    view: SettingsView, viewer: Viewer, rules: tuple[bool, bool], kind: str, value: Any
+) -> Any:
     """What a change of the customer's history (its `before` or `after`) shows this viewer:
-    the multi-company rules applied as to the customer itself."""
+    the multi-company rules (`_rules`) applied as to the customer itself."""
     if not isinstance(value, dict):
         return value
-    hide_details, share_structure = _rules(view)
+    hide_details, share_structure = rules
     value = dict(value)
     if kind == "CustomerCreated":
         return shown(value, view, viewer, hide_details, share_structure)
