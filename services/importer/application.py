@@ -79,10 +79,12 @@ _TABLES = {
     # creation on (its `CustomerCreated`, or its batch's `ImportBatchExecuted.created`) and
     # added to by `CustomerRelationshipSet`; NULL for a customer registered before they were
     # kept (one relationship set since is not all of them): the check leaves such a customer
-    # to the customers service.
+    # to the customers service. `parents`: each company's link to a parent unit (JSON,
+    # company id → customer id; NULL without links, or for a customer whose links were not
+    # kept yet when it was registered), for loops of parents through the register.
     "import_register": (
         "customer_id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL, number_key TEXT NOT NULL, "
-        "business_id TEXT, companies TEXT"
+        "business_id TEXT, companies TEXT, parents TEXT"
     ),
     "import_error": (
         "job_id TEXT NOT NULL, row_number BIGINT NOT NULL, column_name TEXT NOT NULL, "
@@ -286,6 +288,8 @@ class ImporterApplication(ServiceApplication):
                 )
             # A register kept before the companies were: they are not known of its customers.
             self.tables.add_column(cursor, "import_register", "companies", "TEXT")
+            # A register kept before the links were: its customers' links are not known.
+            self.tables.add_column(cursor, "import_register", "parents", "TEXT")
             # Outcomes kept before unchanged rows were told apart: counted as updated.
             self.tables.add_column(
                 cursor, "import_batch_done", "unchanged", "BIGINT NOT NULL DEFAULT 0"
@@ -791,6 +795,9 @@ class ImporterApplication(ServiceApplication):
             if len(outside) >= CHUNK:
                 self._parents_outside(job, view, outside, failed_rows, errors, checker)
         self._parents_outside(job, view, outside, failed_rows, errors, checker)
+        if update_existing:
+            for number in self._register_loops(job, index, hierarchy, failed_rows):
+                refuse(number, "parent_number", "would make the customer its own parent")
         not_imported = RowSet()
         for number, message in _parent_errors(hierarchy, failed_rows, skipped):
             not_imported.add(number)
@@ -835,6 +842,89 @@ class ImporterApplication(ServiceApplication):
                     "no customer has this number, in the file or the register",
                 )
         rows.clear()
+
+    def _register_loops(
+        self,
+        job: ImportJob,
+        index: RowIndex,
+        hierarchy: Hierarchy,
+        failed_rows: RowSet,
+    ) -> list[int]:
+        """With `update_existing`, the rows that would make the customer they update its own
+        parent through the register's links, as the customers service refuses them when it
+        executes them: through any company's links. A link a row of the file replaces counts
+        too, as the row that replaces it may be executed after the one that would close the
+        loop. Loops of the file's rows alone are `_parent_errors`'."""
+        tenant = job.tenant_id
+
+        def resolve(wanted: dict[str, tuple[str, int | None]]) -> dict[str, str]:
+            """Parents' numbers (with the row of the file that gives each, if any) as the
+            walk's nodes: a customer's id, or "row:N" for a customer row N creates."""
+            in_file = {r for _, r in wanted.values() if r is not None and r not in failed_rows}
+            found = index.customers_of(in_file)
+            outside = {number for number, r in wanted.values() if r is None}
+            owners = self._owners(tenant, "number_key", outside) if outside else {}
+            nodes: dict[str, str] = {}
+            for node, (number, row) in wanted.items():
+                if row is not None and row not in failed_rows:
+                    nodes[node] = found.get(row) or f"row:{row}"
+                elif row is None and number in owners:
+                    nodes[node] = owners[number][0]
+            return nodes
+
+        def above(nodes: set[str]) -> dict[str, list[str]]:
+            """Each node's parents once the file is imported."""
+            customers = {n for n in nodes if not n.startswith("row:")}
+            registered = self._links(tenant, customers)
+            updaters = {
+                customer: next((r for r in rows if r not in failed_rows), None)
+                for customer, rows in index.rows_finding(customers).items()
+            }
+            new_rows = {int(n[4:]) for n in nodes if n.startswith("row:")}
+            given = index.parents_of({r for r in updaters.values() if r} | new_rows)
+            parent_of = resolve(
+                {
+                    **{c: given[r] for c, r in updaters.items() if r in given},
+                    **{f"row:{r}": given[r] for r in new_rows if r in given},
+                }
+            )
+            return {
+                node: [
+                    *registered.get(node, {}).values(),
+                    *([parent_of[node]] if node in parent_of else []),
+                ]
+                for node in nodes
+            }
+
+        loops: list[int] = []
+        for chunk in index.updating_with_parents():
+            updating = {
+                row: customer
+                for row, customer in chunk
+                if row not in failed_rows and hierarchy.ancestors(row)[1] is None
+            }
+            first = resolve({str(r): p for r, p in index.parents_of(updating).items()})
+            frontier = {(row, first[str(row)]) for row in updating if str(row) in first}
+            seen = set(frontier)
+            looped: set[int] = set()
+            while frontier:
+                parents = above({node for _, node in frontier})
+                reached: set[tuple[int, str]] = set()
+                for row, node in frontier:
+                    if node == updating[row]:
+                        looped.add(row)
+                    elif row not in looped:
+                        reached.update((row, up) for up in parents[node] if (row, up) not in seen)
+                seen |= reached
+                frontier = reached
+            loops += sorted(looped)
+        return loops
+
+    def _links(self, tenant_id: str, customer_ids: set[str]) -> dict[str, dict[str, str]]:
+        """The links to parent units of these customers of the register that have any:
+        customer id → {company id: parent id} (`import_register.parents`)."""
+        found = self._register_values(tenant_id, "parents", customer_ids)
+        return {customer: orjson.loads(links) for customer, links in found.items()}
 
     @staticmethod
     def _rows(
@@ -1045,7 +1135,7 @@ class ImporterApplication(ServiceApplication):
                 t.execute(
                     cursor,
                     f"INSERT INTO {t.name('import_register')} (customer_id, tenant_id, "
-                    "number_key, business_id, companies) VALUES (?, ?, ?, ?, ?) "
+                    "number_key, business_id, companies, parents) VALUES (?, ?, ?, ?, ?, ?) "
                     "ON CONFLICT (customer_id) DO NOTHING",
                     (
                         event["aggregate_id"],
@@ -1053,6 +1143,7 @@ class ImporterApplication(ServiceApplication):
                         payload["number"].casefold(),
                         payload.get("business_id"),
                         _companies(payload),
+                        _links(payload),
                     ),
                 )
             elif kind == "CustomerRelationshipSet":
@@ -1066,8 +1157,9 @@ class ImporterApplication(ServiceApplication):
             elif kind == "CustomerDetailsChanged":
                 t.execute(
                     cursor,
-                    f"UPDATE {t.name('import_register')} SET business_id = ? WHERE customer_id = ?",
-                    (payload.get("business_id"), event["aggregate_id"]),
+                    f"UPDATE {t.name('import_register')} SET business_id = ?, parents = ? "
+                    "WHERE customer_id = ?",
+                    (payload.get("business_id"), _links(payload), event["aggregate_id"]),
                 )
             elif kind == "ImportBatchExecuted":
                 # Every import's customers join the register; only this importer's jobs
@@ -1098,9 +1190,9 @@ class ImporterApplication(ServiceApplication):
 
     def _register_outcomes(self, cursor: Any, payload: dict[str, Any], event_tenant: str) -> None:
         t = self.tables
-        companies = {
-            created["aggregate_id"]: _companies(created["payload"])
-            for created in payload.get("created") or ()
+        created = {
+            str(customer["aggregate_id"]): customer["payload"]
+            for customer in payload.get("created") or ()
         }
         registered = [
             (
@@ -1108,7 +1200,8 @@ class ImporterApplication(ServiceApplication):
                 event_tenant,
                 (o.get("number") or "").casefold(),
                 o.get("business_id"),
-                companies.get(o["customer_id"]),
+                _companies(created[o["customer_id"]]) if o["customer_id"] in created else None,
+                _links(created[o["customer_id"]]) if o["customer_id"] in created else None,
             )
             for o in payload["outcomes"]
             if o["outcome"] in ("created", "updated") and o.get("customer_id")
@@ -1117,10 +1210,12 @@ class ImporterApplication(ServiceApplication):
             cursor.executemany(
                 t.sql(
                     f"INSERT INTO {t.name('import_register')} AS known (customer_id, "
-                    "tenant_id, number_key, business_id, companies) VALUES (?, ?, ?, ?, ?) "
+                    "tenant_id, number_key, business_id, companies, parents) "
+                    "VALUES (?, ?, ?, ?, ?, ?) "
                     "ON CONFLICT (customer_id) DO UPDATE SET number_key = excluded.number_key, "
                     "business_id = excluded.business_id, "
-                    "companies = COALESCE(excluded.companies, known.companies)"
+                    "companies = COALESCE(excluded.companies, known.companies), "
+                    "parents = COALESCE(excluded.parents, known.parents)"
                 ),
                 registered,
             )
@@ -1504,18 +1599,23 @@ class ImporterApplication(ServiceApplication):
 
     def _business_ids(self, tenant_id: str, customer_ids: set[str]) -> dict[str, str]:
         """The business ids of these customers of the register that have one."""
+        return self._register_values(tenant_id, "business_id", customer_ids)
+
+    def _register_values(self, tenant_id: str, column: str, customer_ids: set[str]) -> Any:
+        """A column of these customers of the register, where it has a value: customer id →
+        the value."""
         if not customer_ids:  # most chunks: no transaction at all
             return {}
         t = self.tables
         with t.transaction(commit=False) as cursor:
             rows = t.select_in(
                 cursor,
-                f"SELECT customer_id, business_id FROM {t.name('import_register')} "
-                "WHERE tenant_id = ? AND business_id IS NOT NULL AND customer_id IN ({marks})",
+                f"SELECT customer_id, {column} AS v FROM {t.name('import_register')} "
+                f"WHERE tenant_id = ? AND {column} IS NOT NULL AND customer_id IN ({{marks}})",
                 sorted(customer_ids),
                 (tenant_id,),
             )
-            return {str(r["customer_id"]): r["business_id"] for r in rows}
+            return {str(r["customer_id"]): r["v"] for r in rows}
 
     def _owners(
         self, tenant_id: str, column: str, values: Iterable[str]
@@ -1587,6 +1687,17 @@ class ImporterApplication(ServiceApplication):
 def _companies(created: dict[str, Any]) -> str | None:
     """A new customer's companies as the register keeps them (`import_register.companies`)."""
     return ",".join(sorted(created.get("relationships") or {})) or None
+
+
+def _links(customer: dict[str, Any]) -> str | None:
+    """A customer's links to parent units as the register keeps them
+    (`import_register.parents`), from its `CustomerCreated` or `CustomerDetailsChanged`; an
+    entry of a change made before the links were kept per company has only the last."""
+    parents = customer.get("parents")
+    if parents is None:
+        parent = customer.get("parent_id")
+        parents = {customer.get("parent_company_id") or "": parent} if parent else {}
+    return orjson.dumps({str(k): str(v) for k, v in parents.items()}).decode() if parents else None
 
 
 def _outcome_of(payload: dict[str, Any]) -> dict[str, Any]:

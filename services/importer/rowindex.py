@@ -149,6 +149,7 @@ class RowIndex:
             CREATE INDEX row_key_number ON row_key (number) WHERE number IS NOT NULL;
             CREATE TABLE found (row INTEGER PRIMARY KEY, customer_id TEXT NOT NULL,
                 column_key TEXT NOT NULL, taken_number TEXT);
+            CREATE INDEX found_customer ON found (customer_id);
             CREATE TABLE late (stage INTEGER, slot INTEGER, row INTEGER, number TEXT,
                 PRIMARY KEY (stage, slot, row)) WITHOUT ROWID;
             """
@@ -199,19 +200,13 @@ class RowIndex:
         return repeated
 
     def _first_rows(self, column: str, values: Iterable[str]) -> dict[str, int]:
-        with _scratch():
-            found: dict[str, int] = {}
-            values = list(values)
-            for start in range(0, len(values), CHUNK):
-                part = values[start : start + CHUNK]
-                found.update(
-                    self.db.execute(
-                        f"SELECT {column}, MIN(row) FROM row_key WHERE {column} IN "
-                        f"({', '.join('?' for _ in part)}) GROUP BY {column}",
-                        part,
-                    ).fetchall()
-                )
-            return found
+        return dict(
+            self._select_in(
+                f"SELECT {column}, MIN(row) FROM row_key WHERE {column} IN ({{marks}}) "
+                f"GROUP BY {column}",
+                values,
+            )
+        )
 
     def numbered(self) -> Iterator[int]:
         """The rows that give a number."""
@@ -259,6 +254,56 @@ class RowIndex:
             yield from self.db.execute(
                 f"SELECT row, customer_id, column_key, taken_number FROM found ORDER BY {by}"
             )
+
+    def updating_with_parents(self) -> Iterator[list[tuple[int, str]]]:
+        """Chunks of the rows that find a customer and give a parent's number, as (row,
+        customer id), in the file's order."""
+        with _scratch():
+            cursor = self.db.execute(
+                "SELECT f.row, f.customer_id FROM found f JOIN row_key c ON c.row = f.row "
+                "WHERE c.parent IS NOT NULL ORDER BY f.row"
+            )
+            while chunk := cursor.fetchmany(CHUNK):
+                yield chunk
+
+    def parents_of(self, rows: Iterable[int]) -> dict[int, tuple[str, int | None]]:
+        """Of these rows, those that give a parent's number: row → (the number, the first
+        row of the file that gives it, if any)."""
+        return {
+            row: (parent, parent_row)
+            for row, parent, parent_row in self._select_in(
+                "SELECT c.row, c.parent, (SELECT MIN(p.row) FROM row_key p WHERE p.number = "
+                "c.parent) FROM row_key c WHERE c.parent IS NOT NULL AND c.row IN ({marks})",
+                rows,
+            )
+        }
+
+    def customers_of(self, rows: Iterable[int]) -> dict[int, str]:
+        """Of these rows, those that find a customer: row → customer id."""
+        return dict(
+            self._select_in("SELECT row, customer_id FROM found WHERE row IN ({marks})", rows)
+        )
+
+    def rows_finding(self, customer_ids: Iterable[str]) -> dict[str, list[int]]:
+        """The rows that find these customers: customer id → its rows, in the file's order."""
+        found: dict[str, list[int]] = {}
+        for customer_id, row in self._select_in(
+            "SELECT customer_id, row FROM found WHERE customer_id IN ({marks}) ORDER BY row",
+            customer_ids,
+        ):
+            found.setdefault(customer_id, []).append(row)
+        return found
+
+    def _select_in(self, statement: str, values: Iterable[Any]) -> list[Any]:
+        with _scratch():
+            values = sorted(set(values))
+            result: list[Any] = []
+            for start in range(0, len(values), CHUNK):
+                part = values[start : start + CHUNK]
+                result += self.db.execute(
+                    statement.format(marks=", ".join("?" for _ in part)), part
+                ).fetchall()
+            return result
 
     # ---------------------------------------------------------------- reserved numbers
     def reserve(self, late: Iterable[tuple[int, int, int, str]]) -> int:

@@ -1304,7 +1304,8 @@ def test_the_companies_of_a_customer_are_known_from_its_creation_or_not_at_all(
 
 
 def test_an_importer_upgraded_keeps_its_register_and_adds_the_companies_to_it(store: Any):
-    """A register kept before the companies were gets the column, its customers none known."""
+    """A register kept before the companies and the links were gets the columns, its
+    customers none known."""
     from services.importer.bootstrap import build_application
 
     app, _ = build_application(store)
@@ -1325,6 +1326,7 @@ def test_an_importer_upgraded_keeps_its_register_and_adds_the_companies_to_it(st
     upgraded, _ = build_application(store)
     try:
         assert upgraded._owners("t1", "number_key", ["100"]) == {"100": ("c1", "100", None)}
+        assert upgraded._links("t1", {"c1"}) == {}
         build_application(store)[0].close()  # and again: the column is there already
     finally:
         upgraded.close()
@@ -1481,8 +1483,8 @@ def test_a_row_whose_number_is_a_customer_with_another_business_id_fails(
 def test_an_update_that_would_make_a_loop_of_parents_with_the_register_fails(
     system: System, tenant: Tenant
 ):
-    """The customers service refuses a parent that is the customer itself or below it, as
-    it does a change through the API (the check sees loops inside the file only)."""
+    """A parent that is the customer itself or below it is refused, as a change through the
+    API is (found when the file is checked; the customers service refuses it too)."""
     register = (
         "Nimi;Asiakasnumero;Pääyksikön asiakasnumero\r\n"
         "Pää Oy;1004;\r\nAla Oy;1003;1004\r\nAlempi Oy;1005;1003\r\n"
@@ -1506,6 +1508,58 @@ def test_an_update_that_would_make_a_loop_of_parents_with_the_register_fails(
     assert found["Pää Oy"]["parent_id"] is None
     assert found["Ala Oy"]["parent_id"] == ids["Pää Oy"]
     assert found["Alempi Oy"]["parent_id"] == ids["Ala Oy"]
+
+
+def test_a_loop_of_parents_through_the_register_is_found_when_the_file_is_checked(
+    system: System, tenant: Tenant
+):
+    """A dry run reports an update whose parent is below the customer in the register, and
+    without skip_errors such a row stops the import before anything is created. The links
+    the check follows are the register's as they are now: changed through the API too."""
+    header = "Nimi;Asiakasnumero;Pääyksikön asiakasnumero\r\n"
+    register = f"{header}Pää Oy;1004;\r\nAla Oy;1003;1004\r\nAlempi Oy;1005;1003\r\n"
+    assert imported(system, tenant, "rekisteri.csv", register.encode())["created"] == 3
+    loops = {
+        f"{header};1004;1003\r\n": 2,  # each other's parents
+        f"{header};1004;1005\r\n": 2,  # below its own sub-unit
+        f"{header}Uusi Oy;1006;1005\r\n;1004;1006\r\n": 3,  # below a row the file creates
+        # a link a row of the file replaces still counts: that row may be executed later
+        f"{header}Uusi Oy;1006;\r\n;1003;1006\r\n;1004;1005\r\n": 4,
+    }
+    for text, row in loops.items():
+        dry = finished(
+            system,
+            tenant,
+            upload(system, tenant, "u.csv", text.encode(), update_existing=True).json()["id"],
+        )
+        assert (dry["status"], dry["failed"]) == ("completed_with_errors", 1), (text, dry)
+        errors = errors_by_cell(system, tenant, dry)  # and what the others would do
+        assert {cell: m for cell, m in errors.items() if "would be updated" not in m} == {
+            (row, "Pääyksikön asiakasnumero"): "would make the customer its own parent"
+        }, text
+    text = f"{header}Uusi Oy;1006;1005\r\n;1004;1006\r\n"
+    job = imported(system, tenant, "u.csv", text.encode(), update_existing=True)
+    assert (job["status"], job["created"], job["updated"]) == ("failed", 0, 0), job
+    assert sorted(customers_of(system, tenant)) == ["Ala Oy", "Alempi Oy", "Pää Oy"]
+    # Ala Oy unlinked through the API: Pää Oy may go under Alempi Oy.
+    ala = customers_of(system, tenant)["Ala Oy"]
+    unlinked = system.http.patch(
+        f"/api/v1/customers/{ala['id']}",
+        json={"parent_id": None},
+        headers=system.after_settings(system.admin(tenant)),
+    )
+    assert unlinked.status_code == 200, unlinked.text
+    moved = f"{header};1004;1005\r\n"
+
+    def checked_fine() -> bool:
+        response = upload(system, tenant, "u.csv", moved.encode(), update_existing=True)
+        return bool(finished(system, tenant, response.json()["id"])["failed"] == 0)
+
+    wait_until(checked_fine)
+    job = imported(system, tenant, "u.csv", moved.encode(), update_existing=True)
+    assert (job["status"], job["updated"]) == ("completed", 1), job
+    found = customers_of(system, tenant)
+    assert found["Pää Oy"]["parent_id"] == found["Alempi Oy"]["id"]
 
 
 def test_a_value_in_a_column_without_a_header_is_an_error_of_its_row(

@@ -1,4 +1,5 @@
-"""How the importer counts a batch's outcomes (`ImportBatchExecuted.outcomes`)."""
+"""How the importer counts a batch's outcomes (`ImportBatchExecuted.outcomes`) and keeps the
+register's links to parent units."""
 
 from __future__ import annotations
 
@@ -67,3 +68,13 @@ def test_every_row_is_counted_once(outcomes: list[dict[str, Any]]):
     # Only an update can be unchanged.
     for kind in ("created", "skipped", "failed"):
         assert tally[kind] == sum(1 for o in outcomes if o["outcome"] == kind)
+
+
+def test_the_register_keeps_each_companys_link_and_the_last_link_of_an_older_entry():
+    from services.importer.application import _links
+
+    assert _links({"parents": {"a": "p1", "b": "p2"}, "parent_id": "p2"}) == ('{"a":"p1","b":"p2"}')
+    assert _links({"parents": None, "parent_id": "p1", "parent_company_id": "a"}) == ('{"a":"p1"}')
+    assert _links({"parent_id": "p1"}) == '{"":"p1"}'  # made by no company's user
+    assert _links({"parents": {}, "parent_id": None}) is None
+    assert _links({"parent_id": None}) is None
