@@ -35,7 +35,7 @@ from .domainmodel import FINAL, ImportBatch, ImportJob, batch_id
 from .finnish import in_finnish
 from .reader import FileProblem, filled, open_sheet
 from .rowindex import CHUNK, Hierarchy, RowIndex, RowSet
-from .validation import RowChecker, duplicate_key, rule_column, same_row
+from .validation import RowChecker, duplicate_key, namesake, rule_column, same_row
 
 DEAD_BATCH = (
     "the customers service could not create the customers of this row's batch (the batch is "
@@ -82,9 +82,11 @@ _TABLES = {
     # to the customers service. `parents`: each company's link to a parent unit (JSON,
     # company id → customer id; NULL without links, or for a customer whose links were not
     # kept yet when it was registered), for loops of parents through the register.
+    # `name_key`: the name, case and spacing aside (`name_key`), for a row without a
+    # business id or number that would create a customer of the same name.
     "import_register": (
         "customer_id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL, number_key TEXT NOT NULL, "
-        "business_id TEXT, companies TEXT, parents TEXT"
+        "business_id TEXT, companies TEXT, parents TEXT, name_key TEXT"
     ),
     "import_error": (
         "job_id TEXT NOT NULL, row_number BIGINT NOT NULL, column_name TEXT NOT NULL, "
@@ -290,6 +292,8 @@ class ImporterApplication(ServiceApplication):
             self.tables.add_column(cursor, "import_register", "companies", "TEXT")
             # A register kept before the links were: its customers' links are not known.
             self.tables.add_column(cursor, "import_register", "parents", "TEXT")
+            # ... or the names: its customers have none known.
+            self.tables.add_column(cursor, "import_register", "name_key", "TEXT")
             # Outcomes kept before unchanged rows were told apart: counted as updated.
             self.tables.add_column(
                 cursor, "import_batch_done", "unchanged", "BIGINT NOT NULL DEFAULT 0"
@@ -299,6 +303,7 @@ class ImporterApplication(ServiceApplication):
                 ("import_error_i0", "import_error", "job_id, row_number"),
                 ("import_register_i0", "import_register", "tenant_id, number_key"),
                 ("import_register_i1", "import_register", "tenant_id, business_id"),
+                ("import_register_i2", "import_register", "tenant_id, name_key"),
             ):
                 self.tables.execute(
                     cursor,
@@ -603,6 +608,10 @@ class ImporterApplication(ServiceApplication):
             before = self._imported_before(job, checked)
             for row, number in before:
                 would.add(row, checked.header("name"), imported_before(number))
+            skipped = RowSet(row for row, _ in before)
+            for row, note in checked.index.namesakes():
+                if row not in checked.failed_rows and row not in skipped:
+                    would.add(row, checked.header("name"), note)
             would.flush()
             counts[verb] = checked.existing
             counts["skipped"] = counts.get("skipped", 0) + len(before)
@@ -653,6 +662,7 @@ class ImporterApplication(ServiceApplication):
         sheet = open_sheet(self.files / str(job.id) / "upload", job.filename)
         mapping = map_headers(sheet.headers(), known, job.mapping)
         update_existing = bool(job.options.get("update_existing"))
+        dry_run = bool(job.options.get("dry_run"))
         # With update_existing a column that new customers need may be left out: the rows that
         # find no customer are reported for the values they lack.
         missing_required = [] if update_existing else mapping.missing_required
@@ -708,6 +718,14 @@ class ImporterApplication(ServiceApplication):
                         continue
                     word = "business id" if column == "business_id" else "customer number"
                     by_row[number].errors.append((column, f"the same {word} as row {first}"))
+                if dry_run and identities:
+                    index.add_namesakes(
+                        self._namesakes(
+                            job,
+                            view,
+                            [(n, by_row[n].customer.get("name"), i) for n, i in identities.items()],
+                        )
+                    )
                 for number, row in chunk:
                     # With update_existing, a row that leaves out only values a new customer
                     # needs, or names archived items, is fine if it finds a customer (which
@@ -842,6 +860,46 @@ class ImporterApplication(ServiceApplication):
                     "no customer has this number, in the file or the register",
                 )
         rows.clear()
+
+    def _namesakes(
+        self, job: ImportJob, view: SettingsView, rows: list[tuple[int, Any, str]]
+    ) -> list[tuple[int, str]]:
+        """Of rows without a business id or number (row, name, identity), those that would
+        create a customer with the name of another the job's company sees in the register,
+        with a note that says so: an edited row of an earlier import is such a row (the
+        customer it created is known by the row's values, now changed)."""
+        by_name: dict[str, list[tuple[int, str, str]]] = {}
+        for row, name, identity in rows:
+            if key := name_key(name):
+                by_name.setdefault(key, []).append((row, str(name).strip(), identity))
+        if not by_name:
+            return []
+        t = self.tables
+        with t.transaction(commit=False) as cursor:
+            found = list(
+                t.select_in(
+                    cursor,
+                    f"SELECT name_key, customer_id, number_key, companies "
+                    f"FROM {t.name('import_register')} WHERE tenant_id = ? "
+                    "AND name_key IN ({marks}) ORDER BY number_key",
+                    sorted(by_name),
+                    (job.tenant_id,),
+                )
+            )
+        hidden = self._unseen(
+            job, view, ((str(r["customer_id"]), "", r["companies"]) for r in found)
+        )
+        notes: list[tuple[int, str]] = []
+        for key, named in by_name.items():
+            others = [
+                r for r in found if r["name_key"] == key and str(r["customer_id"]) not in hidden
+            ]
+            for row, name, identity in named:
+                own = str(import_row_customer_id(job.tenant_id, identity))
+                numbers = [r["number_key"] for r in others if str(r["customer_id"]) != own]
+                if numbers:
+                    notes.append((row, namesake(name, numbers)))
+        return notes
 
     def _register_loops(
         self,
@@ -1135,8 +1193,8 @@ class ImporterApplication(ServiceApplication):
                 t.execute(
                     cursor,
                     f"INSERT INTO {t.name('import_register')} (customer_id, tenant_id, "
-                    "number_key, business_id, companies, parents) VALUES (?, ?, ?, ?, ?, ?) "
-                    "ON CONFLICT (customer_id) DO NOTHING",
+                    "number_key, business_id, companies, parents, name_key) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (customer_id) DO NOTHING",
                     (
                         event["aggregate_id"],
                         event["tenant_id"],
@@ -1144,6 +1202,7 @@ class ImporterApplication(ServiceApplication):
                         payload.get("business_id"),
                         _companies(payload),
                         _links(payload),
+                        name_key(payload["name"]),
                     ),
                 )
             elif kind == "CustomerRelationshipSet":
@@ -1157,9 +1216,14 @@ class ImporterApplication(ServiceApplication):
             elif kind == "CustomerDetailsChanged":
                 t.execute(
                     cursor,
-                    f"UPDATE {t.name('import_register')} SET business_id = ?, parents = ? "
-                    "WHERE customer_id = ?",
-                    (payload.get("business_id"), _links(payload), event["aggregate_id"]),
+                    f"UPDATE {t.name('import_register')} SET business_id = ?, parents = ?, "
+                    "name_key = ? WHERE customer_id = ?",
+                    (
+                        payload.get("business_id"),
+                        _links(payload),
+                        name_key(payload["name"]),
+                        event["aggregate_id"],
+                    ),
                 )
             elif kind == "ImportBatchExecuted":
                 # Every import's customers join the register; only this importer's jobs
@@ -1202,6 +1266,9 @@ class ImporterApplication(ServiceApplication):
                 o.get("business_id"),
                 _companies(created[o["customer_id"]]) if o["customer_id"] in created else None,
                 _links(created[o["customer_id"]]) if o["customer_id"] in created else None,
+                name_key(created[o["customer_id"]]["name"])
+                if o["customer_id"] in created
+                else None,
             )
             for o in payload["outcomes"]
             if o["outcome"] in ("created", "updated") and o.get("customer_id")
@@ -1210,12 +1277,13 @@ class ImporterApplication(ServiceApplication):
             cursor.executemany(
                 t.sql(
                     f"INSERT INTO {t.name('import_register')} AS known (customer_id, "
-                    "tenant_id, number_key, business_id, companies, parents) "
-                    "VALUES (?, ?, ?, ?, ?, ?) "
+                    "tenant_id, number_key, business_id, companies, parents, name_key) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?) "
                     "ON CONFLICT (customer_id) DO UPDATE SET number_key = excluded.number_key, "
                     "business_id = excluded.business_id, "
                     "companies = COALESCE(excluded.companies, known.companies), "
-                    "parents = COALESCE(excluded.parents, known.parents)"
+                    "parents = COALESCE(excluded.parents, known.parents), "
+                    "name_key = COALESCE(excluded.name_key, known.name_key)"
                 ),
                 registered,
             )
@@ -1687,6 +1755,11 @@ class ImporterApplication(ServiceApplication):
 def _companies(created: dict[str, Any]) -> str | None:
     """A new customer's companies as the register keeps them (`import_register.companies`)."""
     return ",".join(sorted(created.get("relationships") or {})) or None
+
+
+def name_key(name: Any) -> str | None:
+    """A name as the register compares it: case and spacing aside."""
+    return " ".join(str(name).split()).casefold() or None if name else None
 
 
 def _links(customer: dict[str, Any]) -> str | None:

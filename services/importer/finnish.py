@@ -153,6 +153,18 @@ _MESSAGES: list[tuple[str, str]] = [
         "tunnistetaan arvoistaan, joten se olisi sama asiakas",
     ),
     (
+        r"a customer named (?P<x>.+) exists already \(number (?P<n>[^()]+)\): this row would "
+        r"create another one; if it is that customer, give its number in the row",
+        "asiakas nimeltä {x} on jo olemassa (asiakasnumero {n}): rivi loisi uuden asiakkaan; "
+        "jos se on sama asiakas, anna rivillä sen asiakasnumero",
+    ),
+    (
+        r"customers named (?P<x>.+) exist already \(numbers (?P<n>[^()]+)\): this row would "
+        r"create another one; if it is one of them, give its number in the row",
+        "asiakkaita nimeltä {x} on jo (asiakasnumerot {n}): rivi loisi uuden asiakkaan; jos "
+        "se on jokin niistä, anna rivillä sen asiakasnumero",
+    ),
+    (
         r"the same row \(every value the same\) was imported before, as customer (?P<x>.+): "
         r"it is not created again",
         "sama rivi (kaikki arvot samat) on tuotu aiemmin, asiakkaaksi {x}: sitä ei luoda uudelleen",

@@ -150,6 +150,7 @@ class RowIndex:
             CREATE TABLE found (row INTEGER PRIMARY KEY, customer_id TEXT NOT NULL,
                 column_key TEXT NOT NULL, taken_number TEXT);
             CREATE INDEX found_customer ON found (customer_id);
+            CREATE TABLE namesake (row INTEGER PRIMARY KEY, message TEXT NOT NULL);
             CREATE TABLE late (stage INTEGER, slot INTEGER, row INTEGER, number TEXT,
                 PRIMARY KEY (stage, slot, row)) WITHOUT ROWID;
             """
@@ -304,6 +305,17 @@ class RowIndex:
                     statement.format(marks=", ".join("?" for _ in part)), part
                 ).fetchall()
             return result
+
+    # ---------------------------------------------------------------- namesakes
+    def add_namesakes(self, rows: list[tuple[int, str]]) -> None:
+        """Keep the rows that would create a customer with the name of one in the register:
+        (row, the note)."""
+        self._write("INSERT OR REPLACE INTO namesake (row, message) VALUES (?, ?)", rows)
+
+    def namesakes(self) -> Iterator[tuple[int, str]]:
+        """The rows `add_namesakes` kept, with their notes, in the file's order."""
+        with _scratch():
+            yield from self.db.execute("SELECT row, message FROM namesake ORDER BY row")
 
     # ---------------------------------------------------------------- reserved numbers
     def reserve(self, late: Iterable[tuple[int, int, int, str]]) -> int:

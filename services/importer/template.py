@@ -29,7 +29,9 @@ NOTES = (
     "Päivitystiedostossa voi olla vain tunniste ja muuttuvat sarakkeet, esim. "
     "Y-tunnus;Katuosoite.",
     "Rivi, jolla ei ole Y-tunnusta eikä asiakasnumeroa, tunnistetaan arvoistaan: samana "
-    "uudelleen tuotuna se ohitetaan, muutettuna se luo uuden asiakkaan.",
+    "uudelleen tuotuna se ohitetaan, muutettuna se luo uuden asiakkaan (koeajo kertoo, jos "
+    "samanniminen asiakas on jo rekisterissä). Päivitä tällainen asiakas antamalla rivillä "
+    "sen asiakasnumero.",
     "Alayksikön rivillä on pääyksikön asiakasnumero; pääyksikkö voi olla tiedostossa (myös "
     "myöhemmällä rivillä) tai jo rekisterissä.",
     "Monivalinnan arvot ja tunnisteet erotetaan merkillä ; tai |. Päivämäärät muodossa "

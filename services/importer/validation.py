@@ -434,6 +434,22 @@ def same_row(first: int) -> str:
     )
 
 
+def namesake(name: str, numbers: list[str]) -> str:
+    """The note of a row without a business id or number that would create a customer with
+    the name of others in the register (their numbers): the same customer, perhaps, whose
+    row was edited since an earlier import."""
+    shown = ", ".join(numbers[:5]) + (", …" if len(numbers) > 5 else "")
+    if len(numbers) == 1:
+        return (
+            f"a customer named {name} exists already (number {shown}): this row would create "
+            "another one; if it is that customer, give its number in the row"
+        )
+    return (
+        f"customers named {name} exist already (numbers {shown}): this row would create "
+        "another one; if it is one of them, give its number in the row"
+    )
+
+
 def duplicate_key(customer: dict[str, Any]) -> tuple[str | None, str | None]:
     """The business id and the number (case-insensitively) a row would take."""
     business_id = customer.get("business_id")

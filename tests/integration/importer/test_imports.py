@@ -1759,6 +1759,62 @@ def test_rows_without_a_business_id_or_number_are_not_created_twice(system: Syst
     assert len(customers_of_all(system, tenant)) == 4
 
 
+def test_a_dry_run_notes_a_row_without_keys_that_would_create_a_namesake(
+    system: System, tenant: Tenant
+):
+    """A row without a business id or number is known by its values: edited since it was
+    imported, it would create a second customer. A dry run says so, naming the customer of
+    that name (in Finnish too); given that customer's number, the row updates it."""
+    header = "Nimi;Katuosoite;Postitoimipaikka\r\n"
+    text = f"{header}Matti Virtanen;Kotikatu 1;Tampere\r\nLiisa Laine;;Turku\r\n"
+    assert imported(system, tenant, "kuluttajat.csv", text.encode())["created"] == 2
+    numbers = {name: c["number"] for name, c in customers_of(system, tenant).items()}
+    edited = text.replace("Tampere", "Turku") + "Pekka Puu;;Oulu\r\n"
+
+    def preview(body: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        response = upload(system, tenant, "kuluttajat.csv", body.encode(), update_existing=True)
+        job = finished(system, tenant, response.json()["id"])
+        notes = system.http.get(f"{IMPORTS}/{job['id']}/errors", headers=system.admin(tenant))
+        return job, notes.json()["items"]
+
+    job, notes = preview(edited)
+    assert (job["created"], job["skipped"], job["failed"]) == (2, 1, 0), job  # would be
+    by_row = {(n["row"], n["column"]): n for n in notes}
+    assert set(by_row) == {(2, "Nimi"), (3, "Nimi")}  # not the new Pekka Puu
+    matti = by_row[(2, "Nimi")]
+    assert matti["message"] == (
+        f"a customer named Matti Virtanen exists already (number {numbers['Matti Virtanen']}): "
+        "this row would create another one; if it is that customer, give its number in the row"
+    )
+    assert matti["message_fi"].startswith("asiakas nimeltä Matti Virtanen on jo olemassa")
+    assert by_row[(3, "Nimi")]["message"].startswith("the same row (every value the same)")
+
+    # Given the customer's number, the row finds it: no note of a namesake.
+    numbered = "Nimi;Katuosoite;Postitoimipaikka;Asiakasnumero\r\n" + (
+        f"Matti Virtanen;Kotikatu 1;Turku;{numbers['Matti Virtanen']}\r\n"
+    )
+    job, notes = preview(numbered)
+    assert (job["created"], job["updated"]) == (0, 1), job
+    assert [n["message"] for n in notes] == [
+        "a customer with this number exists already: it would be updated"
+    ]
+
+    # A name changed through the API is the register's too.
+    liisa = customers_of(system, tenant)["Liisa Laine"]
+    renamed = system.http.patch(
+        f"/api/v1/customers/{liisa['id']}",
+        json={"name": "Liisa  virtanen"},
+        headers=system.after_settings(system.admin(tenant)),
+    )
+    assert renamed.status_code == 200, renamed.text
+
+    def noted() -> bool:
+        _, notes = preview(f"{header}LIISA VIRTANEN;;Oulu\r\n")
+        return any(n["message"].startswith("a customer named LIISA VIRTANEN") for n in notes)
+
+    wait_until(noted)
+
+
 def test_an_export_with_archived_items_and_look_alike_names_imports_back_unchanged(
     system: System, tenant: Tenant
 ):
