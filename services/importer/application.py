@@ -609,15 +609,21 @@ class ImporterApplication(ServiceApplication):
             for row, number in before:
                 would.add(row, checked.header("name"), imported_before(number))
             skipped = RowSet(row for row, _ in before)
+            namesakes = 0  # rows that would create a second customer of a name, perhaps
             for row, note in checked.index.namesakes():
                 if row not in checked.failed_rows and row not in skipped:
                     would.add(row, checked.header("name"), note)
+                    namesakes += 1
             would.flush()
             counts[verb] = checked.existing
             counts["skipped"] = counts.get("skipped", 0) + len(before)
             counts["created"] = total - failed - checked.existing - len(before)  # would be
             notes = (
-                failed or checked.file_errors or (verb == "skipped" and checked.existing) or before
+                failed
+                or checked.file_errors
+                or (verb == "skipped" and checked.existing)
+                or before
+                or namesakes
             )
             return ("completed_with_errors" if notes else "completed"), counts, None
         if failed and not job.options.get("skip_errors"):

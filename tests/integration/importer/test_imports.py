@@ -1813,6 +1813,9 @@ def test_a_dry_run_notes_a_row_without_keys_that_would_create_a_namesake(
         return any(n["message"].startswith("a customer named LIISA VIRTANEN") for n in notes)
 
     wait_until(noted)
+    # A note to read: the dry run ends with them (and `psa import` writes the report).
+    alone, _ = preview(f"{header}LIISA VIRTANEN;;Oulu\r\n")
+    assert (alone["status"], alone["created"]) == ("completed_with_errors", 1), alone
 
 
 def test_an_export_with_archived_items_and_look_alike_names_imports_back_unchanged(
