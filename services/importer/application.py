@@ -819,15 +819,23 @@ class ImporterApplication(ServiceApplication):
             if len(outside) >= CHUNK:
                 self._parents_outside(job, view, outside, failed_rows, errors, checker)
         self._parents_outside(job, view, outside, failed_rows, errors, checker)
-        if update_existing:
-            for number in self._register_loops(job, index, hierarchy, failed_rows):
-                refuse(number, "parent_number", "would make the customer its own parent")
         not_imported = RowSet()
-        for number, message in _parent_errors(hierarchy, failed_rows, skipped):
-            not_imported.add(number)
-            errors.add(number, checker.header("parent_number"), message)
-        for number in not_imported:
-            failed_rows.add(number)
+
+        def parents_not_imported() -> None:
+            found = [
+                (number, message)
+                for number, message in _parent_errors(hierarchy, failed_rows, skipped)
+                if number not in not_imported
+            ]
+            for number, message in found:
+                not_imported.add(number)
+                refuse(number, "parent_number", message)
+
+        parents_not_imported()
+        if update_existing:
+            for number in self._register_loops(job, index, failed_rows):
+                refuse(number, "parent_number", "would make the customer its own parent")
+            parents_not_imported()  # the rows below those
         errors.flush()
         failed = len(failed_rows)
         self.change(job.id, None, lambda j: j.validated(total, failed, list(mapping.unknown)))
@@ -880,45 +888,41 @@ class ImporterApplication(ServiceApplication):
                 by_name.setdefault(key, []).append((row, str(name).strip(), identity))
         if not by_name:
             return []
+        # A few of each name (enough for the note), of those the company may see.
+        seen, params = "", [job.tenant_id]
+        if _hides_others(view):
+            seen = "AND (companies IS NULL OR ',' || companies || ',' LIKE ?) "
+            params.append(f"%,{job.company_id},%")
         t = self.tables
+        found: dict[str, list[tuple[str, str]]] = {}  # name → (customer id, number)
         with t.transaction(commit=False) as cursor:
-            found = list(
-                t.select_in(
-                    cursor,
-                    f"SELECT name_key, customer_id, number_key, companies "
-                    f"FROM {t.name('import_register')} WHERE tenant_id = ? "
-                    "AND name_key IN ({marks}) ORDER BY number_key",
-                    sorted(by_name),
-                    (job.tenant_id,),
-                )
-            )
-        hidden = self._unseen(
-            job, view, ((str(r["customer_id"]), "", r["companies"]) for r in found)
-        )
+            for r in t.select_in(
+                cursor,
+                "SELECT name_key, customer_id, number_key FROM (SELECT name_key, customer_id, "
+                "number_key, ROW_NUMBER() OVER (PARTITION BY name_key ORDER BY number_key) AS n "
+                f"FROM {t.name('import_register')} WHERE tenant_id = ? {seen}"
+                "AND name_key IN ({marks})) ranked WHERE n <= 7 ORDER BY number_key",
+                sorted(by_name),
+                tuple(params),
+            ):
+                found.setdefault(r["name_key"], []).append((str(r["customer_id"]), r["number_key"]))
         notes: list[tuple[int, str]] = []
-        for key, named in by_name.items():
-            others = [
-                r for r in found if r["name_key"] == key and str(r["customer_id"]) not in hidden
-            ]
-            for row, name, identity in named:
+        for key, others in found.items():
+            for row, name, identity in by_name[key]:
                 own = str(import_row_customer_id(job.tenant_id, identity))
-                numbers = [r["number_key"] for r in others if str(r["customer_id"]) != own]
+                numbers = [number for customer, number in others if customer != own]
                 if numbers:
                     notes.append((row, namesake(name, numbers)))
         return notes
 
-    def _register_loops(
-        self,
-        job: ImportJob,
-        index: RowIndex,
-        hierarchy: Hierarchy,
-        failed_rows: RowSet,
-    ) -> list[int]:
+    def _register_loops(self, job: ImportJob, index: RowIndex, failed_rows: RowSet) -> list[int]:
         """With `update_existing`, the rows that would make the customer they update its own
         parent through the register's links, as the customers service refuses them when it
         executes them: through any company's links. A link a row of the file replaces counts
         too, as the row that replaces it may be executed after the one that would close the
-        loop. Loops of the file's rows alone are `_parent_errors`'."""
+        loop; the links of rows not imported (`failed_rows`, and those refused here) do not.
+        Of rows that make a loop together, the later in the file is refused. Loops of the
+        file's rows alone are `_parent_errors`' (whose rows are in `failed_rows`)."""
         tenant = job.tenant_id
 
         def resolve(wanted: dict[str, tuple[str, int | None]]) -> dict[str, str]:
@@ -936,16 +940,19 @@ class ImporterApplication(ServiceApplication):
                     nodes[node] = owners[number][0]
             return nodes
 
-        def above(nodes: set[str]) -> dict[str, list[str]]:
-            """Each node's parents once the file is imported."""
+        def above(nodes: set[str], ignored: Callable[[int], bool]) -> dict[str, list[str]]:
+            """Each node's parents once the file is imported, but for the links of the rows
+            `ignored`."""
             customers = {n for n in nodes if not n.startswith("row:")}
             registered = self._links(tenant, customers)
             updaters = {
-                customer: next((r for r in rows if r not in failed_rows), None)
+                customer: row
                 for customer, rows in index.rows_finding(customers).items()
+                if (row := next((r for r in rows if r not in failed_rows), None)) is not None
+                and not ignored(row)
             }
             new_rows = {int(n[4:]) for n in nodes if n.startswith("row:")}
-            given = index.parents_of({r for r in updaters.values() if r} | new_rows)
+            given = index.parents_of(set(updaters.values()) | new_rows)
             parent_of = resolve(
                 {
                     **{c: given[r] for c, r in updaters.items() if r in given},
@@ -960,19 +967,15 @@ class ImporterApplication(ServiceApplication):
                 for node in nodes
             }
 
-        loops: list[int] = []
-        for chunk in index.updating_with_parents():
-            updating = {
-                row: customer
-                for row, customer in chunk
-                if row not in failed_rows and hierarchy.ancestors(row)[1] is None
-            }
+        def looping(updating: dict[int, str], ignored: Callable[[int], bool]) -> set[int]:
+            """Of these rows (row → the customer it updates), those whose parent is their
+            customer or below it, walking up from all of them at once."""
             first = resolve({str(r): p for r, p in index.parents_of(updating).items()})
             frontier = {(row, first[str(row)]) for row in updating if str(row) in first}
             seen = set(frontier)
             looped: set[int] = set()
             while frontier:
-                parents = above({node for _, node in frontier})
+                parents = above({node for _, node in frontier}, ignored)
                 reached: set[tuple[int, str]] = set()
                 for row, node in frontier:
                     if node == updating[row]:
@@ -981,8 +984,27 @@ class ImporterApplication(ServiceApplication):
                         reached.update((row, up) for up in parents[node] if (row, up) not in seen)
                 seen |= reached
                 frontier = reached
-            loops += sorted(looped)
-        return loops
+            return looped
+
+        # With every other row's link: the rows that may make a loop (usually none) ...
+        suspects: dict[int, str] = {}
+        for chunk in index.updating_with_parents():
+            updating = {row: customer for row, customer in chunk if row not in failed_rows}
+            for row in looping(updating, lambda _: False):
+                suspects[row] = updating[row]
+        # ... then one by one, in the file's order, with the links of the rows before that
+        # are imported: a row closes a loop only if those rows do not.
+        refused: set[int] = set()
+
+        def ignored_by(row: int) -> Callable[[int], bool]:
+            """The rows whose links do not count for `row`: those refused, and the suspects
+            after it (not decided yet)."""
+            return lambda other: other in refused or (other > row and other in suspects)
+
+        for row in sorted(suspects):
+            if looping({row: suspects[row]}, ignored_by(row)):
+                refused.add(row)
+        return sorted(refused)
 
     def _links(self, tenant_id: str, customer_ids: set[str]) -> dict[str, dict[str, str]]:
         """The links to parent units of these customers of the register that have any:
@@ -1648,8 +1670,7 @@ class ImporterApplication(ServiceApplication):
         see under the multi-company rules, as the customers service decides it: a customer
         of other companies only, when the others' customers are hidden (one whose companies
         are not known is left to the customers service)."""
-        rules = view.multi_company
-        if rules["see_other_companies_customers"] or len(view.company_ids) < 2:
+        if not _hides_others(view):
             return set()
         return {
             customer
@@ -1761,6 +1782,12 @@ class ImporterApplication(ServiceApplication):
 def _companies(created: dict[str, Any]) -> str | None:
     """A new customer's companies as the register keeps them (`import_register.companies`)."""
     return ",".join(sorted(created.get("relationships") or {})) or None
+
+
+def _hides_others(view: SettingsView) -> bool:
+    """Whether a company's users see only the customers their company has a relationship
+    with (the multi-company rules)."""
+    return not view.multi_company["see_other_companies_customers"] and len(view.company_ids) > 1
 
 
 def name_key(name: Any) -> str | None:

@@ -1562,6 +1562,58 @@ def test_a_loop_of_parents_through_the_register_is_found_when_the_file_is_checke
     assert found["Pää Oy"]["parent_id"] == found["Alempi Oy"]["id"]
 
 
+def test_links_of_rows_not_imported_make_no_loop_through_the_register(
+    system: System, tenant: Tenant
+):
+    """Only the links of rows that are imported count: not those of rows that fail (a loop of
+    the file's own rows), nor of a row the check refuses for a loop through the register. Of
+    rows that make a loop together, the later one is refused. The rows let through are
+    updated by the customers service without complaint."""
+    header = "Nimi;Asiakasnumero;Pääyksikön asiakasnumero\r\n"
+    register = f"{header}A Oy;1001;\r\nD Oy;1003;\r\nB Oy;1002;1003\r\nE Oy;1005;1001\r\n"
+    assert imported(system, tenant, "r.csv", register.encode())["created"] == 4
+    # Rows 2 and 3 are a loop of their own; row 4 (D below E, E below A) would be a loop
+    # only through their links.
+    text = f"{header};1001;1002\r\n;1002;1001\r\n;1003;1005\r\n"
+    job = imported(system, tenant, "u.csv", text.encode(), update_existing=True, skip_errors=True)
+    assert (job["updated"], job["failed"]) == (1, 2), job
+    assert (4, "Pääyksikön asiakasnumero") not in errors_by_cell(system, tenant, job)
+    found = customers_of(system, tenant)
+    assert found["D Oy"]["parent_id"] == found["E Oy"]["id"]
+
+    def preview(text: str) -> dict[Any, str]:
+        response = upload(system, tenant, "u.csv", text.encode(), update_existing=True)
+        errors = errors_by_cell(system, tenant, finished(system, tenant, response.json()["id"]))
+        return {cell: message for cell, message in errors.items() if "parent" in message}
+
+    # Found by their business ids, the rows give no numbers: their parents are customers of
+    # the register. Row 2 (G below H, which is below G) is a loop through the register; rows
+    # 3 (I below G) and 4 (H below I) would close one only with row 2's link.
+    keys = "Nimi;Y-tunnus;Asiakasnumero;Pääyksikön asiakasnumero\r\n"
+    register = (
+        f"{keys}G Oy;0737546-2;2001;\r\nH Oy;1572860-0;2002;2001\r\nI Oy;2345678-0;2003;\r\n"
+        "J Oy;7654321-2;2004;\r\nK Oy;2222222-9;2005;\r\n"
+    )
+    assert imported(system, tenant, "r.csv", register.encode())["created"] == 5
+    head = "Y-tunnus;Pääyksikön asiakasnumero\r\n"
+    rows = f"{head}0737546-2;2002\r\n2345678-0;2001\r\n1572860-0;2003\r\n"
+    loop = "would make the customer its own parent"
+    assert preview(rows) == {(2, "Pääyksikön asiakasnumero"): loop}
+    job = imported(system, tenant, "u.csv", rows.encode(), update_existing=True, skip_errors=True)
+    assert (job["updated"], job["failed"]) == (2, 1), job
+    found = customers_of(system, tenant)
+    assert found["I Oy"]["parent_id"] == found["G Oy"]["id"]
+    assert found["H Oy"]["parent_id"] == found["I Oy"]["id"]
+
+    # Rows 2 (J below K) and 3 (K below J) make a loop together: the later is refused.
+    rows = f"{head}7654321-2;2005\r\n2222222-9;2004\r\n"
+    assert preview(rows) == {(3, "Pääyksikön asiakasnumero"): loop}
+    job = imported(system, tenant, "u.csv", rows.encode(), update_existing=True, skip_errors=True)
+    assert (job["updated"], job["failed"]) == (1, 1), job
+    found = customers_of(system, tenant)
+    assert found["J Oy"]["parent_id"] == found["K Oy"]["id"]
+
+
 def test_a_value_in_a_column_without_a_header_is_an_error_of_its_row(
     system: System, tenant: Tenant
 ):
@@ -1816,6 +1868,41 @@ def test_a_dry_run_notes_a_row_without_keys_that_would_create_a_namesake(
     # A note to read: the dry run ends with them (and `psa import` writes the report).
     alone, _ = preview(f"{header}LIISA VIRTANEN;;Oulu\r\n")
     assert (alone["status"], alone["created"]) == ("completed_with_errors", 1), alone
+
+
+def test_a_namesake_note_names_a_few_customers_the_company_may_see(system: System, tenant: Tenant):
+    """Names are compared with case and spacing aside; another company's customer that this
+    company may not see is no namesake to it; of many namesakes the note names five."""
+    system.settings_change(
+        tenant, "PUT", "/multi-company", {"see_other_companies_customers": False}
+    )
+    company_b = {
+        **system.headers(tenant, companies=[tenant.companies[1]], name="Bertta Admin"),
+        "Settings-Position": system.position,
+    }
+    hidden = system.create(company_b, {"name": "Salainen Sukunimi"})
+    assert hidden.status_code == 201, hidden.text
+    many = "Nimi;Postitoimipaikka\r\n" + "".join(
+        f"Matti Virtanen;Kaupunki {n}\r\n" for n in range(8)
+    )
+    assert imported(system, tenant, "m.csv", many.encode())["created"] == 8
+    numbers = sorted(
+        c["number"] for c in customers_of_all_items(system, tenant) if c["name"] == "Matti Virtanen"
+    )
+    text = "Nimi;Postitoimipaikka\r\n  matti \t VIRTANEN ;Turku\r\nSalainen Sukunimi;Oulu\r\n"
+    job = finished(system, tenant, upload(system, tenant, "k.csv", text.encode()).json()["id"])
+    notes = errors_by_cell(system, tenant, job)
+    assert list(notes) == [(2, "Nimi")], notes  # not the other company's customer
+    assert notes[(2, "Nimi")] == (
+        f"customers named matti VIRTANEN exist already (numbers {', '.join(numbers[:5])}, "
+        "…): this row would create another one; if it is one of them, give its number in the row"
+    )
+
+
+def customers_of_all_items(system: System, tenant: Tenant) -> list[dict[str, Any]]:
+    response = system.http.get("/api/v1/customers?limit=500", headers=system.admin(tenant))
+    assert response.status_code == 200, response.text
+    return list(response.json()["items"])
 
 
 def test_an_export_with_archived_items_and_look_alike_names_imports_back_unchanged(
