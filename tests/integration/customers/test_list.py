@@ -37,6 +37,12 @@ class Company:
     def names(self, **params: Any) -> list[str]:
         return [c["name"] for c in self.list(**params)["items"]]
 
+    def get(self, path: str) -> Any:
+        """GET as the company's user, once the last settings change has reached the
+        customers service."""
+        headers = {**self.headers, "Settings-Position": self.system.position}
+        return self.system.http.get(path, headers=headers)
+
 
 @pytest.fixture
 def companies(system: System, tenant: Tenant) -> tuple[Company, Company]:
@@ -330,9 +336,7 @@ def test_without_a_shared_structure_each_company_keeps_its_own_links(system, ten
         return system.http.patch(f"{LIST}/{customer['id']}", json=body, headers=headers)
 
     def parent_seen(company: Company, customer: dict[str, Any]) -> Any:
-        return system.http.get(f"{LIST}/{customer['id']}", headers=company.headers).json()[
-            "parent_id"
-        ]
+        return company.get(f"{LIST}/{customer['id']}").json()["parent_id"]
 
     assert patch(b, child, {"parent_id": emo_b["id"]}).status_code == 200
     assert parent_seen(a, child) == emo_a["id"]  # B's link did not replace A's
@@ -440,7 +444,7 @@ def test_links_made_before_the_structure_was_shared_end_when_the_parent_is_set_a
     assert link(child, emo_b).status_code == 200  # as everyone sees it: now the one link
     assert link(emo_a, child).status_code == 200
     toggle(system, tenant, share_company_structure=False)
-    seen = system.http.get(f"{LIST}/{child['id']}", headers=a.headers).json()
+    seen = a.get(f"{LIST}/{child['id']}").json()
     assert seen["parent_id"] == emo_b["id"]  # A's earlier link ended: no loop for A either
 
 
