@@ -349,6 +349,15 @@ def number_of_another(number: str | None, business_id: str) -> str:
     return f"the number {number} is another customer's, whose business ID is {business_id}"
 
 
+def links(parents: dict[str, str] | None, parent_id: Any, company_id: Any) -> dict[str, str]:
+    """Each company's link to a parent, by company id; an event stored before they were
+    kept has only the last link and the company that made it (none: a link no company
+    sees without a shared structure, as before)."""
+    if parents is not None:
+        return dict(parents)
+    return {str(company_id or ""): str(parent_id)} if parent_id else {}
+
+
 def imported_before(number: str) -> str:
     """The message of an import row without a business id or number whose values an earlier
     import of the company created a customer from: that customer, not a second one."""

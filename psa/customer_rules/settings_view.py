@@ -193,6 +193,15 @@ class SettingsView:
         return list(self.document["companies"])
 
     @property
+    def sees_other_companies_customers(self) -> bool:
+        """Whether a company's users see the customers of the tenant's other companies too:
+        the multi-company setting, or a tenant of one company."""
+        return (
+            bool(self.multi_company["see_other_companies_customers"])
+            or len(self.document["companies"]) < 2
+        )
+
+    @property
     def shares_structure(self) -> bool:
         """Whether every company sees the same customer hierarchy: the multi-company
         setting, or a tenant of one company."""

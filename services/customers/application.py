@@ -715,7 +715,7 @@ class CustomersApplication(ServiceApplication):
     def _seen_by(self, view: SettingsView, customer_id: UUID, company_id: str) -> bool:
         """Whether the company's users may see the customer (the multi-company rules): an
         import neither updates nor reports one they may not."""
-        if view.multi_company["see_other_companies_customers"] or len(view.company_ids) < 2:
+        if view.sees_other_companies_customers:
             return True
         customer: Any = self.repository.get(customer_id)
         return company_id in customer.relationships

@@ -178,13 +178,10 @@ def search(
 
     Every filter is one range of the facet index within the viewer's scope (the whole tenant,
     or their company's customers), so that counting is reading index entries."""
-    rules = view.multi_company
-    multi = len(view.company_ids) >= 2
-    see_others = rules["see_other_companies_customers"] or not multi
     hide_details, share_structure = _rules(view)
     t = tables
     tenant_id = viewer.tenant_id
-    scope = ALL if see_others else viewer.company_id
+    scope = ALL if view.sees_other_companies_customers else viewer.company_id
 
     def relationship(facet: str, value: str, hideable: bool) -> Facet:
         # Hidden details of other companies match nothing: only the viewer's own
@@ -497,10 +494,7 @@ def visible_customer(
 ) -> dict[str, Any]:
     """One customer as this viewer may see it; not found if they may not see it at all."""
 
-    rules = view.multi_company
-    multi = len(view.company_ids) >= 2
-    see_others = rules["see_other_companies_customers"] or not multi
     own = any(r["company_id"] == viewer.company_id for r in customer["relationships"])
-    if not see_others and not own:
+    if not view.sees_other_companies_customers and not own:
         raise NotFoundError("no such customer")
     return shown(customer, view, viewer, *_rules(view))

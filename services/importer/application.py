@@ -24,7 +24,12 @@ from eventsourcing.persistence import IntegrityError
 
 from contracts.imports import import_row_customer_id
 from psa.application import ServiceApplication
-from psa.customer_rules.rules import fine_if_existing, imported_before, number_of_another
+from psa.customer_rules.rules import (
+    fine_if_existing,
+    imported_before,
+    links,
+    number_of_another,
+)
 from psa.customer_rules.settings_view import SettingsView
 from psa.errors import ConflictError, NotFoundError
 from psa.streams.consumer import TRANSIENT_ERRORS
@@ -35,7 +40,7 @@ from .domainmodel import FINAL, ImportBatch, ImportJob, batch_id
 from .finnish import in_finnish
 from .reader import FileProblem, filled, open_sheet
 from .rowindex import CHUNK, Hierarchy, RowIndex, RowSet
-from .validation import RowChecker, duplicate_key, namesake, rule_column, same_row
+from .validation import RowChecker, duplicate_key, name_key, namesake, rule_column, same_row
 
 DEAD_BATCH = (
     "the customers service could not create the customers of this row's batch (the batch is "
@@ -890,7 +895,7 @@ class ImporterApplication(ServiceApplication):
             return []
         # A few of each name (enough for the note), of those the company may see.
         seen, params = "", [job.tenant_id]
-        if _hides_others(view):
+        if not view.sees_other_companies_customers:
             seen = "AND (companies IS NULL OR ',' || companies || ',' LIKE ?) "
             params.append(f"%,{job.company_id},%")
         t = self.tables
@@ -1228,9 +1233,7 @@ class ImporterApplication(ServiceApplication):
                         event["tenant_id"],
                         payload["number"].casefold(),
                         payload.get("business_id"),
-                        _companies(payload),
-                        _links(payload),
-                        name_key(payload["name"]),
+                        *_registered(payload),
                     ),
                 )
             elif kind == "CustomerRelationshipSet":
@@ -1249,7 +1252,7 @@ class ImporterApplication(ServiceApplication):
                     (
                         payload.get("business_id"),
                         _links(payload),
-                        name_key(payload["name"]),
+                        name_key(payload["name"]) or None,
                         event["aggregate_id"],
                     ),
                 )
@@ -1292,11 +1295,7 @@ class ImporterApplication(ServiceApplication):
                 event_tenant,
                 (o.get("number") or "").casefold(),
                 o.get("business_id"),
-                _companies(created[o["customer_id"]]) if o["customer_id"] in created else None,
-                _links(created[o["customer_id"]]) if o["customer_id"] in created else None,
-                name_key(created[o["customer_id"]]["name"])
-                if o["customer_id"] in created
-                else None,
+                *_registered(created.get(o["customer_id"])),
             )
             for o in payload["outcomes"]
             if o["outcome"] in ("created", "updated") and o.get("customer_id")
@@ -1670,7 +1669,7 @@ class ImporterApplication(ServiceApplication):
         see under the multi-company rules, as the customers service decides it: a customer
         of other companies only, when the others' customers are hidden (one whose companies
         are not known is left to the customers service)."""
-        if not _hides_others(view):
+        if view.sees_other_companies_customers:
             return set()
         return {
             customer
@@ -1784,25 +1783,21 @@ def _companies(created: dict[str, Any]) -> str | None:
     return ",".join(sorted(created.get("relationships") or {})) or None
 
 
-def _hides_others(view: SettingsView) -> bool:
-    """Whether a company's users see only the customers their company has a relationship
-    with (the multi-company rules)."""
-    return not view.multi_company["see_other_companies_customers"] and len(view.company_ids) > 1
-
-
-def name_key(name: Any) -> str | None:
-    """A name as the register compares it: case and spacing aside."""
-    return " ".join(str(name).split()).casefold() or None if name else None
+def _registered(created: dict[str, Any] | None) -> tuple[str | None, str | None, str | None]:
+    """What the register keeps of a new customer (its `CustomerCreated` payload) besides its
+    number and business id: its companies, links and name; nothing for none."""
+    if created is None:
+        return None, None, None
+    return _companies(created), _links(created), name_key(created["name"]) or None
 
 
 def _links(customer: dict[str, Any]) -> str | None:
     """A customer's links to parent units as the register keeps them
     (`import_register.parents`), from its `CustomerCreated` or `CustomerDetailsChanged`; an
     entry of a change made before the links were kept per company has only the last."""
-    parents = customer.get("parents")
-    if parents is None:
-        parent = customer.get("parent_id")
-        parents = {customer.get("parent_company_id") or "": parent} if parent else {}
+    parents = links(
+        customer.get("parents"), customer.get("parent_id"), customer.get("parent_company_id")
+    )
     return orjson.dumps({str(k): str(v) for k, v in parents.items()}).decode() if parents else None
 
 

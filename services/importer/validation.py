@@ -167,7 +167,7 @@ def _by_name(items: dict[str, dict[str, Any]], wanted: str) -> str | None:
     ("Saatio" finds "Säätiö" unless there is a "Saatio" as well)."""
     if wanted in items:
         return wanted
-    for compare in (_name_key, header_key):
+    for compare in (name_key, header_key):
         key = compare(wanted)
         found = [item_id for item_id, item in items.items() if compare(item["name"]) == key]
         # An archived item's name may be taken again: the live one is meant.
@@ -177,9 +177,9 @@ def _by_name(items: dict[str, dict[str, Any]], wanted: str) -> str | None:
     return None
 
 
-def _name_key(name: str) -> str:
-    """A name as names are unique: case and spacing aside."""
-    return " ".join(name.split()).casefold()
+def name_key(name: Any) -> str:
+    """A name as names are compared: case and spacing aside ("" for none)."""
+    return " ".join(str(name or "").split()).casefold()
 
 
 # A formula that failed, as a workbook stores it (and a CSV saved from it writes it).

@@ -20,6 +20,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 from eventsourcing.utils import get_topic
 
+from psa.customer_rules.rules import links
 from psa.domain import PlainStateCopy, copy_state
 from psa.errors import ConflictError
 
@@ -319,15 +320,6 @@ class Customer(PlainStateCopy, Aggregate):
             "created_at": self.created_on,
             "updated_at": self.modified_on,
         }
-
-
-def links(parents: dict[str, str] | None, parent_id: Any, company_id: Any) -> dict[str, str]:
-    """Each company's link to a parent, by company id; an event stored before they were
-    kept has only the last link and the company that made it (none: a link no company
-    sees without a shared structure, as before)."""
-    if parents is not None:
-        return dict(parents)
-    return {str(company_id or ""): str(parent_id)} if parent_id else {}
 
 
 def last_link(parents: dict[str, str]) -> tuple[str | None, str | None]:
